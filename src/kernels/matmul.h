@@ -1,0 +1,17 @@
+// y = x · Wᵀ (+ bias): the linear layer of every model here. Weights stay in
+// their checkpoint dtype (F32 / BF16 / F16) and are converted a block of rows
+// at a time; the work is split over the pool by output features.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/thread_pool.h"
+#include "tensor/tensor.h"
+
+namespace prism::kernels {
+
+// x: [m, w.cols] row-major, y: [m, w.rows], bias: w.rows floats or nullptr.
+void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
+            float* y);
+
+}  // namespace prism::kernels

@@ -1,0 +1,107 @@
+#include "models/llama.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "models/attention.h"
+
+namespace prism::models {
+
+using tensor::Tensor;
+
+LlamaDecoder::LlamaDecoder(const formats::TextConfig& config, const TextWeights& weights)
+    : config_(config), w_(weights) {
+  // transformers: inv_freq = 1 / (theta ** (arange(0, dim, 2).float() / dim)), in float32.
+  const int dim = config.head_dim;
+  for (int i = 0; i < dim / 2; ++i) {
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(dim);
+    inv_freq_.push_back(1.0f / std::pow(static_cast<float>(config.rope_theta), exponent));
+  }
+}
+
+KvCache LlamaDecoder::make_cache() const {
+  return KvCache(config_.num_hidden_layers, std::int64_t{config_.num_key_value_heads} * config_.head_dim);
+}
+
+Tensor LlamaDecoder::embed(const std::int32_t* ids, std::int64_t n) const {
+  Tensor out({n, config_.hidden_size});
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= config_.vocab_size)
+      throw InvalidInput("token id " + std::to_string(ids[i]) + " is outside the vocabulary (size " +
+                         std::to_string(config_.vocab_size) + ")");
+    w_.embed_tokens.row_to_f32(ids[i], out.row(i));
+  }
+  return out;
+}
+
+Tensor LlamaDecoder::forward(kernels::ThreadPool& pool, const Tensor& embeds, KvCache& cache) const {
+  const std::int64_t t = embeds.dim(0), hidden = config_.hidden_size, hd = config_.head_dim;
+  const std::int64_t heads = config_.num_attention_heads, kv_heads = config_.num_key_value_heads;
+  const std::int64_t q_dim = heads * hd, kv_dim = kv_heads * hd, inter = config_.intermediate_size;
+  const std::int64_t start = cache.length();
+  if (start + t > cache.capacity()) cache.reserve(std::max(start + t, cache.capacity() * 2));
+
+  // cos/sin per new position (float32 like transformers' rotary embedding).
+  const std::int64_t half = hd / 2;
+  std::vector<float> cos(static_cast<std::size_t>(t * half)), sin(cos.size());
+  for (std::int64_t i = 0; i < t; ++i)
+    for (std::int64_t f = 0; f < half; ++f) {
+      const float angle = static_cast<float>(start + i) * inv_freq_[f];
+      cos[i * half + f] = std::cos(angle);
+      sin[i * half + f] = std::sin(angle);
+    }
+
+  Tensor x = embeds;
+  Tensor normed({t, hidden}), q({t, q_dim}), k({t, kv_dim}), v({t, kv_dim}), attn({t, q_dim}), proj({t, hidden});
+  Tensor gate({t, inter}), up({t, inter});
+  AttentionShape shape;
+  shape.queries = t;
+  shape.keys = start + t;
+  shape.heads = heads;
+  shape.kv_heads = kv_heads;
+  shape.head_dim = hd;
+  shape.q_stride = shape.out_stride = q_dim;
+  shape.kv_stride = kv_dim;
+  shape.causal = true;
+  shape.first_query_pos = start;
+
+  for (int l = 0; l < config_.num_hidden_layers; ++l) {
+    const auto& lw = w_.layers[l];
+    for (std::int64_t i = 0; i < t; ++i)
+      kernels::rms_norm(x.row(i), lw.input_layernorm.data(), hidden, config_.rms_norm_eps, normed.row(i));
+    kernels::matmul(pool, normed.data(), t, lw.q_w, nullptr, q.data());
+    kernels::matmul(pool, normed.data(), t, lw.k_w, nullptr, k.data());
+    kernels::matmul(pool, normed.data(), t, lw.v_w, nullptr, v.data());
+    for (std::int64_t i = 0; i < t; ++i) {
+      for (std::int64_t h = 0; h < heads; ++h)
+        kernels::rope_rotate_half(q.row(i) + h * hd, &cos[i * half], &sin[i * half], hd);
+      for (std::int64_t h = 0; h < kv_heads; ++h)
+        kernels::rope_rotate_half(k.row(i) + h * hd, &cos[i * half], &sin[i * half], hd);
+    }
+    std::copy(k.data(), k.data() + t * kv_dim, cache.keys(l) + start * kv_dim);
+    std::copy(v.data(), v.data() + t * kv_dim, cache.values(l) + start * kv_dim);
+    attention(pool, shape, q.data(), cache.keys(l), cache.values(l), attn.data());
+    kernels::matmul(pool, attn.data(), t, lw.o_w, nullptr, proj.data());
+    kernels::add(x.data(), proj.data(), t * hidden);
+
+    for (std::int64_t i = 0; i < t; ++i)
+      kernels::rms_norm(x.row(i), lw.post_attention_layernorm.data(), hidden, config_.rms_norm_eps, normed.row(i));
+    kernels::matmul(pool, normed.data(), t, lw.gate_w, nullptr, gate.data());
+    kernels::matmul(pool, normed.data(), t, lw.up_w, nullptr, up.data());
+    kernels::silu_mul(gate.data(), up.data(), t * inter);
+    kernels::matmul(pool, gate.data(), t, lw.down_w, nullptr, proj.data());
+    kernels::add(x.data(), proj.data(), t * hidden);
+  }
+  cache.set_length(start + t);
+  for (std::int64_t i = 0; i < t; ++i)
+    kernels::rms_norm(x.row(i), w_.norm.data(), hidden, config_.rms_norm_eps, x.row(i));
+  return x;
+}
+
+void LlamaDecoder::logits(kernels::ThreadPool& pool, const float* hidden, std::int64_t m, float* out) const {
+  kernels::matmul(pool, hidden, m, w_.lm_head, nullptr, out);
+}
+
+}  // namespace prism::models

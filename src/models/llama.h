@@ -1,0 +1,40 @@
+// The Llama-style text decoder of SmolVLM (SmolLM2): RMSNorm, RoPE with the
+// checkpoint's theta, grouped-query attention over a KV cache, SiLU MLP,
+// final norm and a tied or untied output head.
+#pragma once
+
+#include <vector>
+
+#include "formats/hf_config.h"
+#include "kernels/thread_pool.h"
+#include "models/kv_cache.h"
+#include "models/weights.h"
+#include "tensor/tensor.h"
+
+namespace prism::models {
+
+class LlamaDecoder {
+ public:
+  LlamaDecoder(const formats::TextConfig& config, const TextWeights& weights);
+
+  KvCache make_cache() const;
+
+  // Embedding rows of `ids`: [n, hidden]. Throws prism::InvalidInput on an
+  // id outside the vocabulary.
+  tensor::Tensor embed(const std::int32_t* ids, std::int64_t n) const;
+
+  // Runs `embeds` [T, hidden] at positions cache.length() .. +T-1, appends
+  // their keys/values to the cache and returns the final-normed hidden
+  // states [T, hidden].
+  tensor::Tensor forward(kernels::ThreadPool& pool, const tensor::Tensor& embeds, KvCache& cache) const;
+
+  // logits [m, vocab] of m hidden rows.
+  void logits(kernels::ThreadPool& pool, const float* hidden, std::int64_t m, float* out) const;
+
+ private:
+  const formats::TextConfig& config_;
+  const TextWeights& w_;
+  std::vector<float> inv_freq_;  // RoPE frequencies, float32 as transformers computes them
+};
+
+}  // namespace prism::models

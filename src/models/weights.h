@@ -1,0 +1,63 @@
+// The weights of a SmolVLM checkpoint, bound to the layers that use them.
+// Every tensor name appears once, in the table in weights.cpp; binding checks
+// each tensor's shape against config.json and reports the file and tensor.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
+#include "tensor/tensor.h"
+
+namespace prism::models {
+
+// A matrix left in the checkpoint's mapping (or a copy when misaligned).
+using Matrix = tensor::MatrixView;
+// A vector (norm weights, biases), always converted to float32 at load.
+using Vector = std::vector<float>;
+
+struct VisionLayerWeights {
+  Vector layer_norm1_w, layer_norm1_b, layer_norm2_w, layer_norm2_b;
+  Matrix q_w, k_w, v_w, out_w, fc1_w, fc2_w;
+  Vector q_b, k_b, v_b, out_b, fc1_b, fc2_b;
+};
+
+struct VisionWeights {
+  Matrix patch_embedding_w;  // conv [hidden, 3, p, p] viewed as [hidden, 3·p·p]
+  Vector patch_embedding_b;
+  Matrix position_embedding;  // [num_patches, hidden]
+  std::vector<VisionLayerWeights> layers;
+  Vector post_layernorm_w, post_layernorm_b;
+};
+
+struct TextLayerWeights {
+  Vector input_layernorm, post_attention_layernorm;
+  Matrix q_w, k_w, v_w, o_w, gate_w, up_w, down_w;
+};
+
+struct TextWeights {
+  Matrix embed_tokens;  // [vocab, hidden]
+  std::vector<TextLayerWeights> layers;
+  Vector norm;
+  Matrix lm_head;  // [vocab, hidden]; the embedding matrix when tied
+};
+
+struct SmolVlmWeights {
+  VisionWeights vision;
+  Matrix connector_proj;  // [text_hidden, vision_hidden · scale²], no bias
+  TextWeights text;
+
+  // Keeps the mapped files (and copies of misaligned tensors) alive.
+  std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint;
+  std::vector<std::unique_ptr<std::byte[]>> owned;
+};
+
+// Binds every tensor of the table; throws prism::Error naming the tensor and
+// file on a missing tensor or a shape that disagrees with the config.
+SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint,
+                            const formats::SmolVlmConfig& config);
+
+}  // namespace prism::models

@@ -1,0 +1,86 @@
+// The dispatched kernels against the portable reference and plain formulas.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+
+#include "formats/dtype.h"
+#include "kernels/dot.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "kernels/thread_pool.h"
+
+namespace prism::kernels {
+namespace {
+
+std::vector<float> random_vector(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d;
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+TEST(Kernels, DotVariantsAgreeWithDoubleSum) {
+  for (std::int64_t n : {1, 7, 8, 15, 16, 31, 33, 64, 100, 577}) {
+    auto a = random_vector(n, 1), b = random_vector(n, 2);
+    double ref = 0;
+    for (std::int64_t i = 0; i < n; ++i) ref += static_cast<double>(a[i]) * b[i];
+    EXPECT_NEAR(dot_portable(a.data(), b.data(), n), ref, 1e-4) << n;
+    EXPECT_NEAR(dot(a.data(), b.data(), n), ref, 1e-4) << n << " " << best_dot_name();
+    if (__builtin_cpu_supports("avx2")) { EXPECT_NEAR(dot_avx2(a.data(), b.data(), n), ref, 1e-4); }
+    if (__builtin_cpu_supports("avx512f")) { EXPECT_NEAR(dot_avx512(a.data(), b.data(), n), ref, 1e-4); }
+  }
+}
+
+TEST(Kernels, MatmulBf16WeightsEqualsUpcastF32) {
+  const std::int64_t m = 3, n = 37, k = 50;
+  auto x = random_vector(m * k, 3), wf = random_vector(n * k, 4), bias = random_vector(n, 5);
+  std::vector<std::uint16_t> wb(wf.size());
+  for (std::size_t i = 0; i < wf.size(); ++i) {
+    wb[i] = formats::f32_to_bf16(wf[i]);
+    wf[i] = formats::bf16_to_f32(wb[i]);  // the exact values the bf16 matrix holds
+  }
+  ThreadPool pool(2);
+  std::vector<float> y32(m * n), y16(m * n);
+  matmul(pool, x.data(), m, {formats::DType::F32, wf.data(), n, k}, bias.data(), y32.data());
+  matmul(pool, x.data(), m, {formats::DType::BF16, wb.data(), n, k}, bias.data(), y16.data());
+  for (std::int64_t i = 0; i < m; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double ref = bias[j];
+      for (std::int64_t l = 0; l < k; ++l) ref += static_cast<double>(x[i * k + l]) * wf[j * k + l];
+      EXPECT_NEAR(y32[i * n + j], ref, 1e-4);
+      EXPECT_EQ(y32[i * n + j], y16[i * n + j]);
+    }
+}
+
+TEST(Kernels, OpsMatchFormulas) {
+  std::vector<float> x = {1, -2, 3, 0.5f}, w = {1, 2, 1, 1}, y(4);
+  rms_norm(x.data(), w.data(), 4, 1e-5f, y.data());
+  const float inv = 1.0f / std::sqrt((1 + 4 + 9 + 0.25f) / 4 + 1e-5f);
+  EXPECT_NEAR(y[1], -4 * inv, 1e-6);
+  std::vector<float> s = {1, 2, 3};
+  softmax(s.data(), 3);
+  EXPECT_NEAR(s[2], std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)), 1e-6);
+  std::vector<float> g = {-1.0f, 0.0f, 2.0f};
+  gelu_tanh(g.data(), 3);
+  EXPECT_NEAR(g[2], 1.9545977115631104, 1e-6);  // torch.nn.functional.gelu(2.0, approximate="tanh")
+  std::vector<float> v = {1, 0, 0, 1}, c = {0, 1}, sn = {1, 0};
+  rope_rotate_half(v.data(), c.data(), sn.data(), 4);  // 90° on pair (0,2), 0° on pair (1,3)
+  EXPECT_FLOAT_EQ(v[0], 0);
+  EXPECT_FLOAT_EQ(v[2], 1);
+  EXPECT_FLOAT_EQ(v[3], 1);
+}
+
+TEST(ThreadPool, RunsEveryTaskOnce) {
+  ThreadPool pool(2);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::atomic<int>> hits(97);
+    pool.parallel_for(97, [&](std::int64_t t) { hits[t]++; });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
+}  // namespace
+}  // namespace prism::kernels
