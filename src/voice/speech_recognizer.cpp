@@ -80,7 +80,12 @@ RecognizerPool::~RecognizerPool() {
   for (auto* d : idle_) ps_free(d);
 }
 
-ps_decoder_s* RecognizerPool::start_decoder() const {
+void RecognizerPool::set_priming_audio(std::vector<int16_t> audio_16k) {
+  std::lock_guard lock(mutex_);
+  priming_audio_ = std::make_shared<const std::vector<int16_t>>(std::move(audio_16k));
+}
+
+ps_decoder_s* RecognizerPool::start_decoder() {
   namespace fs = std::filesystem;
   const fs::path dir = config_.model_dir;
   const std::string hmm = (dir / "en-us").string(), lm = (dir / "en-us.lm.bin").string(),
@@ -91,7 +96,7 @@ ps_decoder_s* RecognizerPool::start_decoder() const {
   // Options as one argument vector: setting yes/no options one by one
   // crashes this PocketSphinx version.
   const char* argv[] = {"-hmm", hmm.c_str(),  "-lm",      lm.c_str(), "-dict",  dict.c_str(), "-fwdflat",
-                        pass,   "-bestpath",  pass,       "-samprate", "16000", "-logfn",     "/dev/null"};
+                        pass,   "-bestpath",  pass,       "-samprate", "16000", "-logfn", "/dev/null"};
   cmd_ln_t* config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(std::size(argv)),
                                     const_cast<char**>(argv), FALSE);
   if (!config) throw Error("PocketSphinx: invalid decoder options");
@@ -99,6 +104,15 @@ ps_decoder_s* RecognizerPool::start_decoder() const {
   ps_decoder_t* decoder = ps_init(config);
   cmd_ln_free_r(config);  // the decoder keeps its own reference
   if (!decoder) throw Error("PocketSphinx: cannot start a decoder from " + config_.model_dir);
+  std::shared_ptr<const std::vector<int16_t>> priming;
+  {
+    std::lock_guard lock(mutex_);
+    priming = priming_audio_;
+  }
+  if (priming && !priming->empty() && ps_start_utt(decoder) >= 0) {
+    ps_process_raw(decoder, priming->data(), priming->size(), FALSE, TRUE);
+    ps_end_utt(decoder);
+  }
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   log::debug("speech recognizer decoder started", {{"ms", ms}});
   return decoder;

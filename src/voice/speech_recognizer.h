@@ -66,18 +66,25 @@ class RecognizerPool {
   size_t idle_count() const;
   size_t total_count() const;
 
+  // Audio (16 kHz) every new decoder recognises once before it is lent:
+  // PocketSphinx normalises cepstra with a running mean carried from one
+  // utterance to the next, and a decoder that has heard no speech yet
+  // transcribes its first utterance noticeably worse.
+  void set_priming_audio(std::vector<int16_t> audio_16k);
+
   // The process-wide pool over the default model, created on first use.
   static RecognizerPool& shared();
 
  private:
   friend class RecognizerLease;
-  ps_decoder_s* start_decoder() const;
+  ps_decoder_s* start_decoder();
   void give_back(ps_decoder_s* decoder);
 
   RecognizerConfig config_;
   mutable std::mutex mutex_;
   std::condition_variable returned_;
   std::vector<ps_decoder_s*> idle_;
+  std::shared_ptr<const std::vector<int16_t>> priming_audio_;
   size_t total_ = 0;
   size_t starting_ = 0;
 };

@@ -1,0 +1,165 @@
+// Internal to the realtime session: the state machine behind RealtimeSession.
+// realtime_session.cpp holds the client events and the input audio path,
+// realtime_response.cpp the response generation (reply, clauses, synthesis).
+// Every method below runs on the event thread unless it says otherwise.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "voice/audio_format.h"
+#include "voice/clause_chunker.h"
+#include "voice/conversation.h"
+#include "voice/realtime_session.h"
+#include "voice/resampler.h"
+#include "voice/session_settings.h"
+#include "voice/speech_recognizer.h"
+#include "voice/speech_segmenter.h"
+#include "voice/speech_synthesizer.h"
+#include "voice/turn_timing.h"
+#include "voice/worker_thread.h"
+
+namespace prism::voice {
+
+// Synthesis state shared with the synthesis thread for one response.
+struct SynthesisJob {
+  std::atomic<bool> cancelled{false};
+  SpeechSynthesizer synthesizer;
+  AudioFormat output_format;
+  Resampler resampler;  // synthesizer rate -> output rate (synthesis thread only)
+  SynthesisJob(const std::string& voice, AudioFormat format)
+      : synthesizer(voice), output_format(format), resampler(synthesizer.sample_rate(), format.sample_rate) {}
+};
+
+struct ActiveResponse {
+  std::string id;
+  std::string item_id;
+  uint64_t generation = 0;
+  bool audio = true;  // output modality: audio + transcript, or text
+  std::string voice;
+  AudioFormat output_format;
+  nlohmann::json metadata = nullptr;
+  std::unique_ptr<ReplyHandle> reply;
+  std::shared_ptr<SynthesisJob> synthesis;
+  ClauseChunker chunker;
+  size_t clauses_queued = 0;
+  size_t clauses_started = 0;      // clauses whose audio has begun to go out
+  std::string delivered;           // transcript / text actually sent
+  int64_t samples_sent = 0;        // output audio samples sent
+  bool reply_done = false;
+  bool synthesis_done = false;
+  ReplyUsage usage;
+  TurnTiming timing;
+};
+
+class SessionCore : public std::enable_shared_from_this<SessionCore> {
+ public:
+  SessionCore(RealtimeSession::Sender send, std::shared_ptr<ReplyProvider> replies, SessionOptions options);
+  ~SessionCore();
+
+  // --- any thread ---
+  void start();
+  void receive_text(std::string_view frame);
+  void receive_binary(size_t bytes);
+  void close();
+  void wait_idle();
+  const std::string& id() const { return session_id_; }
+
+  // --- event thread: protocol plumbing (realtime_session.cpp) ---
+  void dispatch(const std::string& frame);
+  void emit(nlohmann::json event);
+  void emit_error(const std::string& code, const std::string& message, const std::string& param,
+                  const std::string& client_event_id, const std::string& type = "invalid_request_error");
+  std::string new_id(std::string_view prefix);
+  std::string event_type(std::string_view ga_name) const { return event_name(dialect_, ga_name); }
+  Dialect wire_dialect() const { return dialect_ == Dialect::beta ? Dialect::beta : Dialect::ga; }
+
+  void on_session_update(const nlohmann::json& event);
+  void on_append(const nlohmann::json& event, const std::string& event_id);
+  void on_commit(const std::string& event_id);
+  void on_clear();
+  void on_item_create(const nlohmann::json& event, const std::string& event_id);
+  void on_item_truncate(const nlohmann::json& event, const std::string& event_id);
+  void on_item_delete(const nlohmann::json& event, const std::string& event_id);
+  void on_item_retrieve(const nlohmann::json& event, const std::string& event_id);
+
+  // --- event thread: input audio and turns (realtime_session.cpp) ---
+  void apply_input_format();
+  void feed_input(std::vector<int16_t> samples_16k);
+  void on_speech_started(const SpeechEvent& e);
+  void on_speech_stopped(const SpeechEvent& e);
+  void start_recognition(size_t from_sample);
+  void maybe_send_partial_transcript();
+  // Commits the input buffer as a user item; returns false when too short.
+  bool commit_input(const std::string& client_event_id, bool from_vad);
+  void reset_input_buffer();
+
+  // --- event thread: responses (realtime_response.cpp) ---
+  void on_response_create(const nlohmann::json& event, const std::string& event_id);
+  void on_response_cancel(const std::string& event_id);
+  void start_response(const nlohmann::json& params, TurnTiming timing);
+  void on_reply_delta(uint64_t generation, const std::string& delta);
+  void on_reply_done(uint64_t generation, ReplyUsage usage);
+  void on_reply_error(uint64_t generation, const std::string& message);
+  void queue_clause(const std::string& clause);
+  void queue_synthesis_end();
+  void on_clause_audio(uint64_t generation, size_t clause_index, const std::string& clause, std::string audio_base64,
+                       int64_t samples, TurnTiming::Clock::time_point synthesized_at);
+  void on_synthesis_done(uint64_t generation, std::optional<std::string> error);
+  // Ends the active response with status completed / cancelled / failed.
+  void finish_response(const std::string& status, const nlohmann::json& status_details);
+  void cancel_response(const std::string& reason);
+  nlohmann::json response_json(const ActiveResponse& r, const std::string& status, const nlohmann::json& details,
+                               const nlohmann::json& output) const;
+
+  // --- state (event thread only unless atomic) ---
+  RealtimeSession::Sender send_;
+  std::shared_ptr<ReplyProvider> replies_;
+  SessionOptions options_;
+  RecognizerPool& recognizers_;
+  std::string session_id_;
+  std::string conversation_id_;
+  Dialect dialect_;
+  bool dialect_settled_ = false;
+  SessionSettings settings_;
+  Conversation conversation_;
+  std::mt19937_64 random_;
+  uint64_t next_event_ = 0;
+
+  // Input audio.
+  AudioFormat active_input_format_;
+  std::unique_ptr<Resampler> input_resampler_;  // input rate -> 16 kHz
+  SpeechSegmenter segmenter_;
+  std::vector<int16_t> buffer_16k_;   // uncommitted input, 16 kHz
+  int64_t buffer_start_sample_ = 0;   // segmenter clock (16 kHz samples) at buffer_16k_[0]
+  int64_t total_samples_16k_ = 0;     // all input audio fed so far
+  std::optional<RecognizerLease> recognition_;
+  size_t recognized_until_ = 0;       // buffer_16k_ samples fed to recognition
+  size_t partial_checked_at_ = 0;
+  std::string pending_item_id_;       // user item announced in speech_started
+  std::string partial_sent_;          // transcription delta text already sent
+  std::string last_partial_;          // previous partial hypothesis
+  TurnTiming turn_timing_;
+
+  // Output.
+  std::unique_ptr<ActiveResponse> response_;
+  uint64_t generation_ = 0;
+  // Per assistant item: (audio start ms, clause) as the audio went out, so
+  // conversation.item.truncate can keep only the clauses that were heard.
+  std::map<std::string, std::vector<std::pair<int64_t, std::string>>> spoken_clauses_;
+
+  std::atomic<bool> closed_{false};
+  std::atomic<size_t> queued_bytes_{0};
+  WorkerThread events_{"voice-events"};
+  WorkerThread synthesis_{"voice-synthesis"};
+};
+
+}  // namespace prism::voice
