@@ -9,30 +9,59 @@
 
 namespace prism::models {
 
+namespace {
+constexpr std::int64_t kQueriesPerTask = 32;
+constexpr std::int64_t kGroup = 4;  // queries scored together with the 4x4 kernel
+}  // namespace
+
 void attention(kernels::ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
                float* out) {
-  constexpr std::int64_t kQueriesPerTask = 32;
   const std::int64_t chunks = (s.queries + kQueriesPerTask - 1) / kQueriesPerTask;
   const std::int64_t group = s.heads / s.kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+  const auto dot = kernels::best_dot();
+  const auto dot4x4 = kernels::best_dot4x4();
+  auto visible = [&](std::int64_t i) { return s.causal ? std::min(s.keys, s.first_query_pos + i + 1) : s.keys; };
+
   pool.parallel_for(s.heads * chunks, [&](std::int64_t task) {
     const std::int64_t h = task / chunks, chunk = task % chunks;
-    const std::int64_t kvh = h / group;
+    const float* kh = k + (h / group) * s.head_dim;
+    const float* vh = v + (h / group) * s.head_dim;
     thread_local std::vector<float> scores;
-    scores.resize(static_cast<std::size_t>(s.keys));
-    const std::int64_t i1 = std::min(s.queries, (chunk + 1) * kQueriesPerTask);
-    for (std::int64_t i = chunk * kQueriesPerTask; i < i1; ++i) {
-      const float* qi = q + i * s.q_stride + h * s.head_dim;
-      const std::int64_t visible = s.causal ? std::min(s.keys, s.first_query_pos + i + 1) : s.keys;
-      for (std::int64_t j = 0; j < visible; ++j)
-        scores[j] = kernels::dot(qi, k + j * s.kv_stride + kvh * s.head_dim, s.head_dim) * scale;
-      kernels::softmax(scores.data(), visible);
-      float* oi = out + i * s.out_stride + h * s.head_dim;
-      std::fill(oi, oi + s.head_dim, 0.0f);
-      for (std::int64_t j = 0; j < visible; ++j) {
-        const float p = scores[j];
-        const float* vj = v + j * s.kv_stride + kvh * s.head_dim;
-        for (std::int64_t d = 0; d < s.head_dim; ++d) oi[d] += p * vj[d];
+    scores.resize(static_cast<std::size_t>(kGroup * s.keys));
+    const std::int64_t i_end = std::min(s.queries, (chunk + 1) * kQueriesPerTask);
+    for (std::int64_t i0 = chunk * kQueriesPerTask; i0 < i_end; i0 += kGroup) {
+      const std::int64_t ni = std::min(kGroup, i_end - i0);
+      const float* q0 = q + i0 * s.q_stride + h * s.head_dim;
+      // Raw scores q·k for every query of the group up to the widest view
+      // (keys past a query's own view are computed but never used).
+      const std::int64_t widest = visible(i0 + ni - 1);
+      std::int64_t j = 0;
+      if (ni == kGroup) {
+        float tile[16];
+        for (; j + 4 <= widest; j += 4) {
+          dot4x4(q0, s.q_stride, kh + j * s.kv_stride, s.kv_stride, s.head_dim, tile);
+          for (int a = 0; a < 4; ++a)
+            for (int b = 0; b < 4; ++b) scores[a * s.keys + j + b] = tile[a * 4 + b];
+        }
+      }
+      for (std::int64_t a = 0; a < ni; ++a)
+        for (std::int64_t jj = j; jj < widest; ++jj)
+          scores[a * s.keys + jj] = dot(q0 + a * s.q_stride, kh + jj * s.kv_stride, s.head_dim);
+
+      for (std::int64_t a = 0; a < ni; ++a) {
+        const std::int64_t n = visible(i0 + a);
+        float* sc = &scores[a * s.keys];
+        for (std::int64_t t = 0; t < n; ++t) sc[t] *= scale;
+        kernels::softmax(sc, n);
+        float* o = out + (i0 + a) * s.out_stride + h * s.head_dim;
+        std::fill(o, o + s.head_dim, 0.0f);
+        for (std::int64_t t = 0; t < n; ++t) {
+          const float p = sc[t];
+          const float* __restrict vt = vh + t * s.kv_stride;
+          float* __restrict od = o;
+          for (std::int64_t d = 0; d < s.head_dim; ++d) od[d] += p * vt[d];
+        }
       }
     }
   });

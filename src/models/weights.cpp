@@ -164,6 +164,18 @@ class Binder {
 
 }  // namespace
 
+std::vector<ExpectedTensor> expected_tensors(const formats::SmolVlmConfig& config) {
+  std::vector<ExpectedTensor> out;
+  for (const auto& slot : table()) {
+    const int layers = slot.scope == Scope::VisionLayer ? config.vision.num_hidden_layers
+                       : slot.scope == Scope::TextLayer ? config.text.num_hidden_layers
+                                                        : 1;
+    for (int l = 0; l < layers; ++l) out.push_back({expand(slot.name, l), slot.shape(config)});
+  }
+  if (!config.text.tie_word_embeddings) out.push_back({"lm_head.weight", {config.text.vocab_size, config.text.hidden_size}});
+  return out;
+}
+
 SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint,
                             const formats::SmolVlmConfig& config) {
   SmolVlmWeights w;

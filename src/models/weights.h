@@ -55,6 +55,14 @@ struct SmolVlmWeights {
   std::vector<std::unique_ptr<std::byte[]>> owned;
 };
 
+// Every tensor a checkpoint with this config must hold, with its shape, in
+// table order (lm_head.weight only when the embeddings are not tied).
+struct ExpectedTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+};
+std::vector<ExpectedTensor> expected_tensors(const formats::SmolVlmConfig& config);
+
 // Binds every tensor of the table; throws prism::Error naming the tensor and
 // file on a missing tensor or a shape that disagrees with the config.
 SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint,

@@ -34,8 +34,22 @@ TEST(Kernels, DotVariantsAgreeWithDoubleSum) {
   }
 }
 
+TEST(Kernels, Dot4x4VariantsAgreeWithPortable) {
+  for (std::int64_t n : {1, 9, 16, 40, 768, 1001}) {
+    auto a = random_vector(4 * (n + 3), 6), b = random_vector(4 * (n + 5), 7);
+    float ref[16], got[16];
+    dot4x4_portable(a.data(), n + 3, b.data(), n + 5, n, ref);
+    best_dot4x4()(a.data(), n + 3, b.data(), n + 5, n, got);
+    for (int i = 0; i < 16; ++i) EXPECT_NEAR(got[i], ref[i], 1e-4 * (1 + std::abs(ref[i]))) << n << " " << i;
+    if (__builtin_cpu_supports("avx2")) {
+      dot4x4_avx2(a.data(), n + 3, b.data(), n + 5, n, got);
+      for (int i = 0; i < 16; ++i) EXPECT_NEAR(got[i], ref[i], 1e-4 * (1 + std::abs(ref[i])));
+    }
+  }
+}
+
 TEST(Kernels, MatmulBf16WeightsEqualsUpcastF32) {
-  const std::int64_t m = 3, n = 37, k = 50;
+  const std::int64_t m = 9, n = 37, k = 50;
   auto x = random_vector(m * k, 3), wf = random_vector(n * k, 4), bias = random_vector(n, 5);
   std::vector<std::uint16_t> wb(wf.size());
   for (std::size_t i = 0; i < wf.size(); ++i) {
