@@ -1,0 +1,169 @@
+#include "runtime/vlm_engine.h"
+
+#include <fstream>
+
+#include "core/error.h"
+#include "runtime/generation.h"
+#include "runtime/stop_strings.h"
+
+namespace prism::runtime {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The image marker strings the processor uses, from tokenizer_config.json
+// when it names them (SmolVLM2 does), else transformers' defaults.
+vision::ImagePromptTokens image_prompt_tokens(const fs::path& dir) {
+  vision::ImagePromptTokens tokens;
+  const auto path = dir / "tokenizer_config.json";
+  std::ifstream in(path);
+  if (!in) return tokens;
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(path.string() + ": not valid JSON: " + e.what());
+  }
+  auto pick = [&](const char* key, std::string& out) {
+    if (j.contains(key) && j[key].is_string()) out = j[key].get<std::string>();
+  };
+  pick("image_token", tokens.image_token);
+  pick("fake_image_token", tokens.fake_token_around_image);
+  pick("global_image_token", tokens.global_image_token);
+  return tokens;
+}
+
+std::optional<std::int32_t> tokenizer_config_eos(const fs::path& dir, const tokenizer::Tokenizer& tok) {
+  std::ifstream in(dir / "tokenizer_config.json");
+  if (!in) return std::nullopt;
+  const json j = json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("eos_token")) return std::nullopt;
+  const json& e = j["eos_token"];
+  const std::string s = e.is_string() ? e.get<std::string>() : e.value("content", "");
+  return tok.token_to_id(s);
+}
+
+}  // namespace
+
+VlmEngine::VlmEngine(fs::path dir, std::unique_ptr<models::SmolVlmModel> model, tokenizer::Tokenizer tokenizer,
+                     tokenizer::ChatTemplate chat_template, vision::ImageProcessorConfig processor,
+                     vision::ImagePromptTokens image_tokens, formats::GenerationConfig generation_config)
+    : dir_(std::move(dir)),
+      model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      chat_template_(std::move(chat_template)),
+      processor_(std::move(processor)),
+      generation_config_(std::move(generation_config)),
+      prompt_builder_(tokenizer_, chat_template_, processor_, std::move(image_tokens)) {}
+
+std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int threads) {
+  std::error_code ec;
+  if (!fs::is_directory(checkpoint_dir, ec)) throw Error(checkpoint_dir.string() + ": not a checkpoint folder");
+  auto model = models::SmolVlmModel::load(checkpoint_dir, threads);
+  auto tok = tokenizer::Tokenizer::load(checkpoint_dir / "tokenizer.json");
+  auto tmpl = tokenizer::ChatTemplate::load_from_checkpoint(checkpoint_dir);
+  auto processor = vision::load_image_processor_config(checkpoint_dir);
+  auto image_tokens = image_prompt_tokens(checkpoint_dir);
+  auto gen = formats::load_generation_config(checkpoint_dir / "generation_config.json");
+
+  // The files must agree with each other.
+  const auto& cfg = model->config();
+  const auto image_id = tok.token_to_id(image_tokens.image_token);
+  if (!image_id || *image_id != cfg.image_token_id)
+    throw Error((checkpoint_dir / "config.json").string() + ": image_token_id " + std::to_string(cfg.image_token_id) +
+                " is not the tokenizer's id of " + image_tokens.image_token);
+  if (processor.image_seq_len != cfg.image_seq_len())
+    throw Error((checkpoint_dir / "processor_config.json").string() + ": image_seq_len " +
+                std::to_string(processor.image_seq_len) + " disagrees with config.json (" +
+                std::to_string(cfg.vision.num_patches()) + " patches / scale_factor² = " +
+                std::to_string(cfg.image_seq_len()) + ")");
+  if (processor.max_image_size < cfg.vision.patches_per_side() * cfg.vision.patch_size)
+    throw Error((checkpoint_dir / "preprocessor_config.json").string() + ": max_image_size " +
+                std::to_string(processor.max_image_size) + " is smaller than the vision encoder's image_size " +
+                std::to_string(cfg.vision.image_size));
+  if (tok.vocab_size() > static_cast<std::size_t>(cfg.text.vocab_size))
+    throw Error((checkpoint_dir / "tokenizer.json").string() + ": " + std::to_string(tok.vocab_size()) +
+                " tokens, more than the model's vocab_size " + std::to_string(cfg.text.vocab_size));
+
+  auto engine = std::unique_ptr<VlmEngine>(new VlmEngine(checkpoint_dir, std::move(model), std::move(tok),
+                                                         std::move(tmpl), std::move(processor),
+                                                         std::move(image_tokens), std::move(gen)));
+  engine->eos_ids_ = engine->generation_config_.eos_token_ids;
+  if (engine->eos_ids_.empty())
+    if (auto eos = tokenizer_config_eos(checkpoint_dir, engine->tokenizer_)) engine->eos_ids_.push_back(*eos);
+  return engine;
+}
+
+int VlmEngine::context_window() const { return model_->config().text.max_position_embeddings; }
+
+std::string VlmEngine::name() const {
+  auto p = dir_;
+  if (!p.has_filename()) p = p.parent_path();
+  return fs::absolute(p).lexically_normal().filename().string();
+}
+
+std::size_t VlmEngine::estimate_prompt_tokens(const json& messages) const {
+  return prompt_builder_.estimate_tokens(messages);
+}
+
+GenerationResult VlmEngine::generate(const json& messages, const GenerationParams& params, const MediaPolicy& policy,
+                                     const std::function<bool(std::string_view)>& on_delta) {
+  std::lock_guard lock(busy_);
+  PreparedPrompt prepared = prompt_builder_.build(messages, policy, params.do_image_splitting);
+  GenerationResult result;
+  result.prompt = prepared.prompt;
+  result.input_ids = prepared.input_ids;
+  if (prepared.input_ids.size() >= static_cast<std::size_t>(context_window()))
+    throw InvalidInput("the prompt is " + std::to_string(prepared.input_ids.size()) +
+                       " tokens long but the model's context window is " + std::to_string(context_window()));
+
+  tensor::Tensor features;
+  if (prepared.num_tiles > 0) {
+    features = model_->connect(model_->encode_images(prepared.pixel_values.data(), prepared.num_tiles,
+                                                     prepared.tile_size, prepared.tile_size));
+  }
+
+  TokenLoopParams loop;
+  loop.sampling = {params.temperature, params.top_k, params.top_p, params.min_p, params.repetition_penalty};
+  loop.seed = params.seed;
+  loop.max_tokens = params.max_tokens;
+  loop.eos_token_ids = eos_ids_;
+
+  tokenizer::StreamingDecoder decoder(tokenizer_, /*skip_special_tokens=*/false);
+  StopStringMatcher stops(params.stop);
+  bool stopped_by_string = false, cancelled = false;
+  auto deliver = [&](const std::string& text) {
+    if (text.empty() || cancelled) return;
+    result.text += text;
+    if (on_delta && !on_delta(text)) cancelled = true;
+  };
+  auto tokens = run_token_loop(*model_, prepared.input_ids, prepared.num_tiles > 0 ? &features : nullptr, loop,
+                               [&](std::int32_t id) {
+                                 if (std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end())
+                                   return TokenVerdict::Continue;  // the loop ends on EOS; its text is not shown
+                                 auto r = stops.feed(decoder.push(id));
+                                 deliver(r.emit);
+                                 if (r.stopped) {
+                                   stopped_by_string = true;
+                                   return TokenVerdict::Stop;
+                                 }
+                                 return cancelled ? TokenVerdict::Cancel : TokenVerdict::Continue;
+                               });
+  if (!stopped_by_string && !cancelled) {
+    auto r = stops.feed(decoder.flush());
+    deliver(r.emit);
+    if (r.stopped) {
+      stopped_by_string = true;
+    } else {
+      deliver(stops.flush());
+    }
+  }
+  result.output_ids = std::move(tokens.output_ids);
+  result.finish_reason = cancelled ? "cancelled" : stopped_by_string ? "stop" : tokens.finish_reason;
+  result.prompt_last_logits = std::move(tokens.prompt_last_logits);
+  return result;
+}
+
+}  // namespace prism::runtime
