@@ -127,7 +127,7 @@ Value dict_method(const Value& dict, const std::string& name) {
   if (name == "items") {
     return Value(Function([dict](const CallArgs&) {
       List out;
-      for (const auto& [k, v] : dict.as_dict().items) out.emplace_back(List{Value(k), v});
+      for (const auto& [k, v] : dict.as_dict().items) out.push_back(Value::tuple(List{Value(k), v}));
       return Value(std::move(out));
     }));
   }

@@ -121,7 +121,7 @@ Value f_items(const Value& v, const CallArgs&) {
   if (v.is_undefined()) return Value(List{});
   if (!v.is_dict()) throw Error("items filter needs a mapping, got " + v.type_name());
   List out;
-  for (const auto& [k, item] : v.as_dict().items) out.emplace_back(List{Value(k), item});
+  for (const auto& [k, item] : v.as_dict().items) out.push_back(Value::tuple(List{Value(k), item}));
   return Value(std::move(out));
 }
 

@@ -248,7 +248,7 @@ class Renderer {
       case Expr::Kind::kTuple: {
         List items;
         for (const auto& item : e.args) items.push_back(eval(*item));
-        return Value(std::move(items));
+        return e.kind == Expr::Kind::kTuple ? Value::tuple(std::move(items)) : Value(std::move(items));
       }
       case Expr::Kind::kDict: {
         Dict dict;

@@ -26,57 +26,85 @@ std::string strip(const std::string& s, const std::optional<std::string>& chars,
 }
 
 namespace {
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Simple case mapping for the scripts chat templates meet in practice:
+// ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (one-to-one mappings).
+char32_t to_lower_cp(char32_t c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7)) return c + 32;
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17F) {
+    const bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+    if (odd_upper ? (c % 2 == 1) : (c % 2 == 0)) return c + 1;
+    return c;
+  }
+  if ((c >= 0x391 && c <= 0x3A9 && c != 0x3A2)) return c + 32;
+  if (c >= 0x410 && c <= 0x42F) return c + 32;
+  if (c >= 0x400 && c <= 0x40F) return c + 80;
+  return c;
+}
+
+char32_t to_upper_cp(char32_t c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 0xE0 && c <= 0xFE && c != 0xF7)) return c - 32;
+  if (c == 0xFF) return 0x178;
+  if (c >= 0x100 && c <= 0x17F && c != 0x130 && c != 0x131 && c != 0x138 && c != 0x149 && c != 0x17F) {
+    const bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
+    if (odd_upper ? (c % 2 == 0) : (c % 2 == 1)) return c - 1;
+    return c;
+  }
+  if (c == 0x3C2) return 0x3A3;  // final sigma
+  if (c >= 0x3B1 && c <= 0x3C9) return c - 32;
+  if (c >= 0x430 && c <= 0x44F) return c - 32;
+  if (c >= 0x450 && c <= 0x45F) return c - 80;
+  return c;
+}
+
+bool is_cased(char32_t c) { return to_lower_cp(c) != c || to_upper_cp(c) != c; }
+
+template <typename Map>
+std::string map_code_points(const std::string& s, Map map) {
+  std::u32string cps = to_code_points(s);
+  for (std::size_t i = 0; i < cps.size(); ++i) cps[i] = map(i, cps[i]);
+  return from_code_points(cps);
+}
+
 }  // namespace
 
 std::string lower(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) c = ascii_lower(c);
-  return out;
+  return map_code_points(s, [](std::size_t, char32_t c) { return to_lower_cp(c); });
 }
 
 std::string upper(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) c = ascii_upper(c);
-  return out;
+  return map_code_points(s, [](std::size_t, char32_t c) { return to_upper_cp(c); });
 }
 
 std::string capitalize(const std::string& s) {
-  std::string out = lower(s);
-  if (!out.empty()) out[0] = ascii_upper(out[0]);
-  return out;
+  return map_code_points(s, [](std::size_t i, char32_t c) { return i == 0 ? to_upper_cp(c) : to_lower_cp(c); });
 }
 
 std::string python_title(const std::string& s) {
-  std::string out = s;
+  std::u32string cps = to_code_points(s);
   bool previous_cased = false;
-  for (char& c : out) {
-    const bool alpha = ascii_alpha(c);
-    if (alpha) c = previous_cased ? ascii_lower(c) : ascii_upper(c);
-    // Non-ASCII bytes count as cased letters would in Python only if they
-    // are letters; treating them as separators is the ASCII approximation.
-    previous_cased = alpha;
+  for (char32_t& c : cps) {
+    const bool cased = is_cased(c);
+    if (cased) c = previous_cased ? to_lower_cp(c) : to_upper_cp(c);
+    previous_cased = cased;
   }
-  return out;
+  return from_code_points(cps);
 }
 
 std::string jinja_title(const std::string& s) {
-  std::string out;
+  std::u32string cps = to_code_points(s);
   bool word_start = true;
-  for (char c : s) {
-    const bool separator = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '-' ||
-                           c == '(' || c == '{' || c == '[' || c == '<';
+  for (char32_t& c : cps) {
+    const bool separator = is_python_space(c) || c == '-' || c == '(' || c == '{' || c == '[' || c == '<';
     if (separator) {
-      out += c;
       word_start = true;
     } else {
-      out += word_start ? ascii_upper(c) : ascii_lower(c);
+      c = word_start ? to_upper_cp(c) : to_lower_cp(c);
       word_start = false;
     }
   }
-  return out;
+  return from_code_points(cps);
 }
 
 std::vector<std::string> split(const std::string& s, const std::optional<std::string>& sep, int64_t maxsplit,

@@ -1,5 +1,5 @@
 // Python string operations used by Jinja filters and str methods. Case
-// mapping covers ASCII only (what chat templates apply it to: role names).
+// mapping covers ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic.
 #pragma once
 
 #include <cstdint>

@@ -218,9 +218,10 @@ std::string Value::repr() const {
     case Kind::kString:
       return repr_string(*string_);
     case Kind::kList: {
-      std::string out = "[";
+      std::string out = tuple_ ? "(" : "[";
       for (std::size_t i = 0; i < list_->size(); ++i) out += (i ? ", " : "") + (*list_)[i].repr();
-      return out + "]";
+      if (tuple_ && list_->size() == 1) out += ",";
+      return out + (tuple_ ? ")" : "]");
     }
     case Kind::kDict: {
       std::string out = dict_->is_namespace ? "<Namespace {" : "{";
@@ -273,7 +274,7 @@ bool equals(const Value& a, const Value& b) {
       return a.as_string() == b.as_string();
     case Value::Kind::kList: {
       const auto &x = a.as_list(), &y = b.as_list();
-      if (x.size() != y.size()) return false;
+      if (x.size() != y.size() || a.is_tuple() != b.is_tuple()) return false;
       for (std::size_t i = 0; i < x.size(); ++i) {
         if (!equals(x[i], y[i])) return false;
       }

@@ -51,6 +51,12 @@ class Value {
   Value(Dict dict) : kind_(Kind::kDict), dict_(std::make_shared<Dict>(std::move(dict))) {}
   Value(Function fn) : kind_(Kind::kFunction), function_(std::make_shared<Function>(std::move(fn))) {}
 
+  // A Python tuple: a list that prints as "(a, b)" and differs from lists in ==.
+  static Value tuple(List items) {
+    Value v(std::move(items));
+    v.tuple_ = true;
+    return v;
+  }
   static Value none() {
     Value v;
     v.kind_ = Kind::kNone;
@@ -77,6 +83,7 @@ class Value {
   bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kFloat || kind_ == Kind::kBool; }
   bool is_string() const { return kind_ == Kind::kString; }
   bool is_list() const { return kind_ == Kind::kList; }
+  bool is_tuple() const { return kind_ == Kind::kList && tuple_; }
   bool is_dict() const { return kind_ == Kind::kDict; }
   bool is_function() const { return kind_ == Kind::kFunction; }
 
@@ -99,6 +106,7 @@ class Value {
 
  private:
   Kind kind_ = Kind::kUndefined;
+  bool tuple_ = false;
   int64_t int_ = 0;
   double float_ = 0;
   std::shared_ptr<std::string> string_;
