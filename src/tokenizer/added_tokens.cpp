@@ -1,12 +1,18 @@
 #include "tokenizer/added_tokens.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/log.h"
 
 namespace prism::tokenizer {
 
-AddedVocabulary::AddedVocabulary() : word_char_(R"(^\w)", "added tokens"), space_char_(R"(^\s)", "added tokens") {}
+// Word characters as the regex crate's Unicode \w defines them (PCRE2's own
+// \w lacks marks and connector punctuation before 10.43).
+AddedVocabulary::AddedVocabulary() : word_char_(R"(^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D}])", "added tokens"), space_char_(R"(^\s)", "added tokens") {}
 
 void AddedVocabulary::Trie::insert(std::string_view s, int token) {
   int node = 0;
@@ -43,16 +49,19 @@ int AddedVocabulary::Trie::longest_at(std::string_view text, std::size_t pos, st
   return best;
 }
 
-AddedVocabulary AddedVocabulary::from_json(const nlohmann::json& added_tokens, const std::string& where) {
+AddedVocabulary AddedVocabulary::from_json(const nlohmann::json& added_tokens, const BpeModel& model,
+                                           const std::string& where) {
   AddedVocabulary vocab;
   if (added_tokens.is_null()) return vocab;
   if (!added_tokens.is_array()) throw Error(where + ": 'added_tokens' must be an array");
+  const auto model_size = static_cast<int32_t>(model.tokens().size());
+  std::unordered_map<std::string, int32_t> assigned;
+  std::optional<int32_t> max_assigned;
   for (const auto& entry : added_tokens) {
     AddedToken token;
+    int64_t file_id = -1;
     try {
-      const int64_t id = entry.at("id").get<int64_t>();
-      if (id < 0 || id > INT32_MAX) throw Error("id out of range");
-      token.id = static_cast<int32_t>(id);
+      if (entry.contains("id")) file_id = entry.at("id").get<int64_t>();
       token.content = entry.at("content").get<std::string>();
       token.special = entry.value("special", false);
       // The reference's default: special tokens are matched un-normalized.
@@ -64,6 +73,21 @@ AddedVocabulary AddedVocabulary::from_json(const nlohmann::json& added_tokens, c
       throw Error(where + ": malformed added_tokens entry " + entry.dump() + ": " + e.what());
     }
     if (token.content.empty()) continue;
+    if (const auto it = assigned.find(token.content); it != assigned.end()) {
+      token.id = it->second;
+    } else if (const auto in_model = model.token_to_id(token.content)) {
+      token.id = *in_model;
+    } else if (!max_assigned || model_size == 0) {
+      token.id = max_assigned ? *max_assigned + 1 : model_size;
+    } else {
+      token.id = *max_assigned >= model_size ? *max_assigned + 1 : model_size;
+    }
+    assigned[token.content] = token.id;
+    max_assigned = max_assigned ? std::max(*max_assigned, token.id) : token.id;
+    if (file_id >= 0 && file_id != token.id) {
+      log::warn("added token id in tokenizer.json differs from the id the tokenizers library assigns; using the latter",
+                {{"file", where}, {"token", token.content}, {"file_id", file_id}, {"id", token.id}});
+    }
     const int index = static_cast<int>(vocab.tokens_.size());
     (token.normalized ? vocab.normalized_trie_ : vocab.raw_trie_).insert(token.content, index);
     vocab.tokens_.push_back(std::move(token));
@@ -73,12 +97,6 @@ AddedVocabulary AddedVocabulary::from_json(const nlohmann::json& added_tokens, c
 
 void AddedVocabulary::split_with(const Trie& trie, std::string_view text, std::size_t offset,
                                  std::vector<Segment>& out) const {
-  auto is_word_at = [&](std::size_t pos) {
-    return pos < text.size() && !word_char_.find_all(text.substr(pos, 4)).empty();
-  };
-  auto is_space_at = [&](std::size_t pos) {
-    return pos < text.size() && !space_char_.find_all(text.substr(pos, 4)).empty();
-  };
   // Start byte of the character that ends just before `pos`.
   auto char_before = [&](std::size_t pos) {
     std::size_t p = pos - 1;
@@ -89,6 +107,13 @@ void AddedVocabulary::split_with(const Trie& trie, std::string_view text, std::s
     std::size_t p = pos + 1;
     while (p < text.size() && (static_cast<unsigned char>(text[p]) & 0xC0) == 0x80) ++p;
     return p;
+  };
+  // Class tests on exactly one (whole, valid) character.
+  auto is_word_at = [&](std::size_t pos) {
+    return pos < text.size() && !word_char_.find_all(text.substr(pos, char_after(pos) - pos)).empty();
+  };
+  auto is_space_at = [&](std::size_t pos) {
+    return pos < text.size() && !space_char_.find_all(text.substr(pos, char_after(pos) - pos)).empty();
   };
   std::size_t emitted = 0;  // everything before this is already in `out`
   std::size_t pos = 0;

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "tokenizer/bpe.h"
 #include "tokenizer/unicode_regex.h"
 
 namespace prism::tokenizer {
@@ -36,7 +37,11 @@ class AddedVocabulary {
  public:
   AddedVocabulary();
   // Reads the "added_tokens" array; `where` names the file for errors.
-  static AddedVocabulary from_json(const nlohmann::json& added_tokens, const std::string& where);
+  // Ids are assigned as the tokenizers library does when it loads a file:
+  // a token already in the vocabulary keeps that id, a new one takes the
+  // next id after the model vocabulary and earlier added tokens (the "id"
+  // written in the file is only checked, with a warning on mismatch).
+  static AddedVocabulary from_json(const nlohmann::json& added_tokens, const BpeModel& model, const std::string& where);
 
   // Splits `text` into segments that cover it completely, in order.
   std::vector<Segment> split(std::string_view text) const;

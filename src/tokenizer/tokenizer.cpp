@@ -67,7 +67,7 @@ Tokenizer Tokenizer::from_json(const nlohmann::json& document, const std::string
   auto state = std::make_shared<State>();
   state->model = BpeModel::from_json(*model, where);
   state->pre_tokenizer = PreTokenizer::from_json(document.value("pre_tokenizer", nlohmann::json()), where);
-  state->added = AddedVocabulary::from_json(document.value("added_tokens", nlohmann::json::array()), where);
+  state->added = AddedVocabulary::from_json(document.value("added_tokens", nlohmann::json::array()), state->model, where);
 
   std::unordered_set<int32_t> ids;
   for (const auto& [id, token] : state->model.tokens()) ids.insert(id);

@@ -42,34 +42,44 @@ class AddedTokenFlags : public ::testing::Test {
     doc["added_tokens"].push_back(added(703, "<mask>long", true, false, false, false));
     tokenizer_ = std::make_unique<Tokenizer>(Tokenizer::from_json(doc, "test tokenizer.json"));
     plain_ = std::make_unique<Tokenizer>(Tokenizer::load(kTinyA));
+    // The file's ids (700...) are ignored, as the tokenizers library does:
+    // new added tokens take the ids after the existing ones, in file order.
+    const auto next = static_cast<int32_t>(plain_->vocab_size());
+    mask_ = next;
+    r_ = next + 1;
+    cat_ = next + 2;
+    mask_long_ = next + 3;
   }
+  int32_t mask_ = 0, r_ = 0, cat_ = 0, mask_long_ = 0;
   std::unique_ptr<Tokenizer> tokenizer_, plain_;
 };
 
 TEST_F(AddedTokenFlags, LstripAbsorbsSpacesBefore) {
-  EXPECT_EQ(tokenizer_->encode("a  <mask>b"), concat({plain_->encode("a"), {700}, plain_->encode("b")}));
+  EXPECT_EQ(tokenizer_->encode("a  <mask>b"), concat({plain_->encode("a"), {mask_}, plain_->encode("b")}));
 }
 
 TEST_F(AddedTokenFlags, RstripAbsorbsSpacesAfter) {
-  EXPECT_EQ(tokenizer_->encode("x [R]  y"), concat({plain_->encode("x "), {701}, plain_->encode("y")}));
+  EXPECT_EQ(tokenizer_->encode("x [R]  y"), concat({plain_->encode("x "), {r_}, plain_->encode("y")}));
 }
 
 TEST_F(AddedTokenFlags, LongestMatchWins) {
-  EXPECT_EQ(tokenizer_->encode("<mask>longer"), concat({{703}, plain_->encode("er")}));
+  EXPECT_EQ(tokenizer_->encode("<mask>longer"), concat({{mask_long_}, plain_->encode("er")}));
 }
 
 TEST_F(AddedTokenFlags, SingleWordOnlyAtWordBoundaries) {
   EXPECT_EQ(tokenizer_->encode("cat concat cat."),
-            concat({{702}, plain_->encode(" concat "), {702}, plain_->encode(".")}));
+            concat({{cat_}, plain_->encode(" concat "), {cat_}, plain_->encode(".")}));
 }
 
 TEST_F(AddedTokenFlags, NonSpecialTokensSurviveSkipSpecial) {
   const auto ids = tokenizer_->encode("cat <mask>");
   EXPECT_EQ(tokenizer_->decode(ids, true), "cat");
   EXPECT_EQ(tokenizer_->decode(ids, false), "cat<mask>");  // lstrip consumed the space
-  EXPECT_FALSE(tokenizer_->is_special(702));
-  EXPECT_TRUE(tokenizer_->is_special(700));
+  EXPECT_FALSE(tokenizer_->is_special(cat_));
+  EXPECT_TRUE(tokenizer_->is_special(mask_));
   EXPECT_EQ(tokenizer_->vocab_size(), plain_->vocab_size() + 4);
+  EXPECT_EQ(tokenizer_->token_to_id("<mask>long"), mask_long_);
+  EXPECT_EQ(tokenizer_->id_to_token(r_), "[R]");
 }
 
 TEST(SplitPreTokenizer, LlamaThreeStylePipelineRoundTrips) {
