@@ -233,7 +233,8 @@ TEST_F(RealtimeSessionTest, G711InputIsDetectedAndTranscribed) {
   auto started = log.wait_for("input_audio_buffer.speech_started");
   auto stopped = log.wait_for("input_audio_buffer.speech_stopped");
   EXPECT_NEAR(started["audio_start_ms"].get<double>(), utterance.speech_start_ms - 300, 100);
-  EXPECT_NEAR(stopped["audio_end_ms"].get<double>(), utterance.speech_end_ms + 500, 150);
+  // The quieter tail of narrowband speech keeps the VAD on a little longer.
+  EXPECT_NEAR(stopped["audio_end_ms"].get<double>(), utterance.speech_end_ms + 500, 200);
   session.wait_idle();
   EXPECT_TRUE(log.of_type("response.created").empty()) << "create_response is off";
   EXPECT_TRUE(log.of_type("error").empty());
@@ -264,7 +265,7 @@ TEST_F(RealtimeSessionTest, BargeInCancelsTheResponseAtOnceAndKeepsOnlyWhatWasSe
   // A long answer, streamed slowly: still generating when the user cuts in.
   std::string long_reply;
   for (int i = 0; i < 20; ++i) long_reply += "This is sentence number " + std::to_string(i) + " of a long answer. ";
-  auto replies = std::make_shared<ScriptedReplies>(long_reply, 8ms);
+  auto replies = std::make_shared<ScriptedReplies>(std::vector<std::string>{long_reply, "Okay, stopping."}, 8ms);
   RealtimeSession session(log.sender(), replies);
   session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","silence_duration_ms":400}}}}})");
   auto first = speak("tell me a long story", pcm24k());

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -32,15 +33,20 @@ using nlohmann::json;
 // cancelled.
 class ScriptedReplies : public ReplyProvider {
  public:
-  ScriptedReplies(std::string reply, std::chrono::milliseconds per_word) : reply_(std::move(reply)), per_word_(per_word) {}
+  ScriptedReplies(std::string reply, std::chrono::milliseconds per_word) : replies_{std::move(reply)}, per_word_(per_word) {}
+  // Answers with the replies in turn, the last one for every later request.
+  ScriptedReplies(std::vector<std::string> replies, std::chrono::milliseconds per_word)
+      : replies_(std::move(replies)), per_word_(per_word) {}
 
   std::unique_ptr<ReplyHandle> start(const json& messages, const SessionSettings& settings,
                                      ReplyCallbacks callbacks) override {
+    std::string reply;
     {
       std::lock_guard lock(mutex_);
+      reply = replies_[std::min(requests_.size(), replies_.size() - 1)];
       requests_.push_back(messages);
     }
-    return std::make_unique<Handle>(this, reply_, per_word_, std::move(callbacks));
+    return std::make_unique<Handle>(this, reply, per_word_, std::move(callbacks));
   }
 
   std::vector<json> requests() {
@@ -86,7 +92,7 @@ class ScriptedReplies : public ReplyProvider {
     std::thread thread_;
   };
 
-  std::string reply_;
+  std::vector<std::string> replies_;
   std::chrono::milliseconds per_word_;
   std::mutex mutex_;
   std::vector<json> requests_;
