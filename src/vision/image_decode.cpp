@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "vision/exif_orientation.h"
 #include "vision/image_codecs.h"
 
 namespace prism::vision {
@@ -75,10 +76,13 @@ RgbImage decode_image(std::span<const std::uint8_t> bytes, std::string_view sour
                  "image is " + std::to_string(bytes.size()) + " bytes, over the limit of " +
                      std::to_string(limits.max_bytes));
   const ImageFormat format = detect_image_format(bytes);
+  const auto upright = [&](RgbImage image) {
+    return apply_exif_orientation(std::move(image), read_exif_orientation(bytes, format));
+  };
   switch (format) {
-    case ImageFormat::png: return detail::decode_png(bytes, source_name, limits);
-    case ImageFormat::jpeg: return detail::decode_jpeg(bytes, source_name, limits);
-    case ImageFormat::webp: return detail::decode_webp(bytes, source_name, limits);
+    case ImageFormat::png: return upright(detail::decode_png(bytes, source_name, limits));
+    case ImageFormat::jpeg: return upright(detail::decode_jpeg(bytes, source_name, limits));
+    case ImageFormat::webp: return upright(detail::decode_webp(bytes, source_name, limits));
     case ImageFormat::gif:
     case ImageFormat::bmp:
     case ImageFormat::tiff:

@@ -3,7 +3,8 @@
 // Image.open(...).convert("RGB")) sees them: alpha is dropped without
 // compositing, grayscale is replicated, palettes are looked up, 16-bit
 // samples keep their high byte (16-bit grayscale is clipped to 0..255, as
-// Pillow's "I" -> "RGB" conversion does). EXIF orientation is not applied.
+// Pillow's "I" -> "RGB" conversion does), and the EXIF orientation is applied
+// (ImageOps.exif_transpose, see exif_orientation.h).
 //
 // Every failure (unknown format, truncated or corrupt data, zero or too large
 // dimensions, too many bytes) throws prism::InvalidInput naming the source.

@@ -235,6 +235,11 @@ std::vector<std::pair<int, RgbImage>> decode_frames(const VideoInput& input, con
   rc = avcodec_open2(ctx.c, codec, nullptr);
   if (rc < 0) fail(name, std::string("video decoder ") + codec->name + " cannot be opened (" + av_error_text(rc) + ")");
 
+  // PyAV's read_video_pyav calls container.seek(0) before decoding; do the
+  // same so that containers whose probing moved the position start alike.
+  // A container that cannot seek simply decodes from where it is.
+  av_seek_frame(demuxer.format(), -1, 0, AVSEEK_FLAG_BACKWARD);
+
   PacketHandle packet;
   FrameHandle frame;
   ScalerHandle scaler;

@@ -80,6 +80,15 @@ TEST(ImageDecode, PngColourLayoutsBecomeRgbLikePillow) {
   EXPECT_EQ(rgb_at(indexed, 2, 0), (std::vector<std::uint8_t>{5, 5, 5}));
 }
 
+TEST(ImageDecode, InterlacedPngEqualsItsPlainTwin) {
+  std::vector<std::uint8_t> rows(13 * 9 * 3);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::uint8_t>(i * 31 % 256);
+  const RgbImage plain = decode_image(encode_png(13, 9, PNG_COLOR_TYPE_RGB, 8, rows), "plain");
+  const RgbImage adam7 = decode_image(encode_png(13, 9, PNG_COLOR_TYPE_RGB, 8, rows, {}, true), "adam7");
+  EXPECT_EQ(plain.pixels, rows);
+  EXPECT_EQ(adam7.pixels, rows);
+}
+
 TEST(ImageDecode, JpegAndWebp) {
   std::vector<std::uint8_t> flat(16 * 16 * 3);
   for (std::size_t i = 0; i < flat.size(); i += 3) {

@@ -21,7 +21,7 @@ namespace prism::vision::testing {
 // `rows` holds height rows of packed samples in PNG byte order (16-bit big-endian).
 inline std::vector<std::uint8_t> encode_png(int width, int height, int color_type, int bit_depth,
                                             const std::vector<std::uint8_t>& rows,
-                                            const std::vector<png_color>& palette = {}) {
+                                            const std::vector<png_color>& palette = {}, bool interlaced = false) {
   std::vector<std::uint8_t> out;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
   png_infop info = png_create_info_struct(png);
@@ -34,12 +34,14 @@ inline std::vector<std::uint8_t> encode_png(int width, int height, int color_typ
       },
       nullptr);
   png_set_check_for_invalid_index(png, 0);  // tests write out-of-palette indices on purpose
-  png_set_IHDR(png, info, width, height, bit_depth, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
+  png_set_IHDR(png, info, width, height, bit_depth, color_type, interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   if (!palette.empty()) png_set_PLTE(png, info, palette.data(), static_cast<int>(palette.size()));
   png_write_info(png, info);
   const std::size_t stride = rows.size() / static_cast<std::size_t>(height);
-  for (int y = 0; y < height; ++y) png_write_row(png, const_cast<std::uint8_t*>(rows.data() + y * stride));
+  std::vector<png_bytep> row_pointers(static_cast<std::size_t>(height));
+  for (int y = 0; y < height; ++y) row_pointers[y] = const_cast<std::uint8_t*>(rows.data() + y * stride);
+  png_write_image(png, row_pointers.data());  // handles Adam7 passes itself
   png_write_end(png, info);
   png_destroy_write_struct(&png, &info);
   return out;
