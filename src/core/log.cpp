@@ -1,11 +1,10 @@
 #include "core/log.h"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace prism::log {
@@ -13,19 +12,6 @@ namespace {
 
 std::atomic<Level> g_level{Level::info};
 std::mutex g_write_mutex;
-
-std::string utc_timestamp() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
 
 const char* level_name(Level level) {
   switch (level) {
@@ -52,7 +38,7 @@ Level parse_level(std::string_view name) {
 
 void write(Level lvl, std::string_view msg, const nlohmann::json& fields) {
   if (lvl < g_level.load()) return;
-  nlohmann::json line = {{"ts", utc_timestamp()}, {"level", level_name(lvl)}, {"msg", msg}};
+  nlohmann::json line = {{"ts", utc_now_iso8601()}, {"level", level_name(lvl)}, {"msg", msg}};
   if (fields.is_object()) {
     for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
   }

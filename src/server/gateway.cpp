@@ -1,0 +1,304 @@
+#include "server/gateway.h"
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "backends/upstream_backend.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "server/chat_request.h"
+
+namespace prism::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+// A client-supplied x-request-id is kept when it is short and printable.
+std::string request_id_from(const Request& request) {
+  auto it = request.find("x-request-id");
+  if (it != request.end()) {
+    std::string_view v = it->value();
+    const bool ok = !v.empty() && v.size() <= 128 &&
+                    std::all_of(v.begin(), v.end(), [](char c) { return c > 32 && c < 127; });
+    if (ok) return std::string(v);
+  }
+  return router::new_id("req_");
+}
+
+}  // namespace
+
+Gateway::Gateway(Config config)
+    : config_(std::move(config)),
+      api_keys_(config_.api_keys),
+      upstream_tls_(net::ssl::context::tls_client),
+      started_(Clock::now()) {
+  upstream_tls_.set_default_verify_paths();
+  upstream_tls_.set_verify_mode(config_.server.upstream_tls_verify ? net::ssl::verify_peer : net::ssl::verify_none);
+
+  router::Catalog catalog = config_.catalog;
+
+  auto log = std::make_shared<router::DecisionLog>(config_.server.decision_ring_size, config_.server.decision_log,
+                                                   config_.server.decision_log_fsync);
+  if (log->lines_loaded_at_start())
+    log::info("decision log reloaded", {{"records", log->lines_loaded_at_start()}, {"path", config_.server.decision_log}});
+  router_ = std::make_unique<router::Router>(std::move(catalog), config_.router, log);
+
+  for (const auto& m : router_->catalog().models()) {
+    if (m.backend == "upstream") {
+      backends_[m.id] = std::make_unique<backends::UpstreamBackend>(m, upstream_tls_);
+    } else {
+      throw Error("LOCAL-PENDING");
+    }
+    log::info("model ready", {{"model", m.id}, {"backend", m.backend}});
+  }
+  declare_metrics();
+}
+
+Gateway::~Gateway() = default;
+
+void Gateway::flush() { router_->decisions().flush(); }
+
+void Gateway::declare_metrics() {
+  const std::vector<double> seconds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  metrics_.declare_counter("prism_http_requests_total", "HTTP requests served, by route and status code.");
+  metrics_.declare_counter("prism_requests_total", "Chat requests finished, by model, route and outcome.");
+  metrics_.declare_counter("prism_request_errors_total", "Failed attempts on a model, by kind of failure.");
+  metrics_.declare_counter("prism_fallbacks_total", "Times a request moved on from a failed model to the next.");
+  metrics_.declare_counter("prism_router_choices_total", "First choices of the router, by route and model.");
+  metrics_.declare_counter("prism_router_unroutable_total", "Routed requests no model could satisfy (422).");
+  metrics_.declare_counter("prism_tokens_total", "Tokens processed, by model and direction (prompt/completion).");
+  metrics_.declare_counter("prism_cost_usd_total", "Estimated spend in USD, by model.");
+  metrics_.declare_counter("prism_rejected_total", "Requests refused before routing, by reason.");
+  metrics_.declare_histogram("prism_request_duration_seconds", "Total time of successful chat requests.", seconds);
+  metrics_.declare_histogram("prism_time_to_first_token_seconds", "Time to the first token or response.", seconds);
+  metrics_.declare_gauge("prism_inflight_requests", "Chat requests in progress.");
+  metrics_.declare_gauge("prism_model_inflight", "Requests in progress per model.");
+  metrics_.declare_gauge("prism_model_circuit_open", "1 when a model's circuit breaker is open.");
+}
+
+std::optional<std::set<std::string>> Gateway::permitted_models(const RequestContext& ctx) const {
+  if (ctx.api_key) return ctx.api_key->models;
+  return std::nullopt;
+}
+
+net::awaitable<void> Gateway::handle(Request& request, HttpConnection& connection) {
+  RequestContext ctx;
+  ctx.id = request_id_from(request);
+  ctx.start = Clock::now();
+  ctx.version = request.version();
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    ctx.headers[name] = std::string(field.value());
+  }
+  std::string_view target = request.target();
+  const auto question = target.find('?');
+  ctx.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) ctx.query = parse_query(target.substr(question + 1));
+
+  co_await dispatch(request, connection, ctx);
+
+  const unsigned status = connection.status();
+  metrics_.add("prism_http_requests_total", {{"method", std::string(request.method_string())},
+                                             {"status", std::to_string(status)}});
+  log::info("request", {{"request_id", ctx.id},
+                        {"method", std::string(request.method_string())},
+                        {"path", ctx.path},
+                        {"status", status},
+                        {"duration_ms", std::round(ms_since(ctx.start) * 10) / 10}});
+}
+
+net::awaitable<void> Gateway::dispatch(Request& request, HttpConnection& connection, RequestContext& ctx) {
+  std::optional<Response> response;
+  try {
+    response = route(request, ctx);
+  } catch (const ApiError& e) {
+    response = make_error_response(e, ctx.version, ctx.id);
+  }
+  if (response) {
+    co_await connection.send(std::move(*response));
+  } else {
+    co_await chat_completions(request, connection, ctx);
+  }
+}
+
+std::optional<Response> Gateway::route(const Request& request, RequestContext& ctx) {
+  const auto method = request.method();
+  const std::string& path = ctx.path;
+  auto require = [&](http::verb expected) {
+    if (method != expected)
+      throw ApiError(http::status::method_not_allowed,
+                     "use " + std::string(http::to_string(expected)) + " for " + path);
+  };
+
+  // Unauthenticated: liveness and metrics.
+  if (path == "/health") {
+    require(http::verb::get);
+    return health(ctx);
+  }
+  if (path == "/metrics") {
+    require(http::verb::get);
+    return metrics_response(ctx);
+  }
+
+  if (api_keys_.enabled()) {
+    auto it = ctx.headers.find("authorization");
+    ctx.api_key = it == ctx.headers.end() ? nullptr : api_keys_.authenticate(it->second);
+    if (!ctx.api_key) {
+      metrics_.add("prism_rejected_total", {{"reason", "unauthorized"}});
+      throw ApiError(http::status::unauthorized,
+                     it == ctx.headers.end() ? "missing API key: send it as 'Authorization: Bearer <key>'"
+                                             : "incorrect API key provided",
+                     "invalid_request_error", std::nullopt, "invalid_api_key");
+    }
+  }
+
+  if (path == "/v1/chat/completions") {
+    require(http::verb::post);
+    return std::nullopt;  // served as a coroutine: it may stream
+  }
+  if (path == "/v1/models") {
+    require(http::verb::get);
+    return list_models(ctx);
+  }
+  if (path.rfind("/v1/models/", 0) == 0) {
+    require(http::verb::get);
+    const std::string id = path.substr(11);
+    const auto* m = router_->catalog().find(id);
+    const auto permitted = permitted_models(ctx);
+    if (!m || (permitted && !permitted->count(id)))
+      throw ApiError(http::status::not_found, "the model '" + id + "' does not exist", "invalid_request_error",
+                     "model", "model_not_found");
+    return make_json_response(http::status::ok,
+                              {{"id", m->id}, {"object", "model"}, {"created", 0}, {"owned_by", m->backend}},
+                              ctx.version, ctx.id);
+  }
+  if (path == "/v1/router/explain") {
+    require(http::verb::post);
+    return explain(request, ctx);
+  }
+  if (path == "/v1/router/decisions") {
+    require(http::verb::get);
+    return list_decisions(ctx);
+  }
+  if (path.rfind("/v1/router/decisions/", 0) == 0) {
+    require(http::verb::get);
+    return get_decision(ctx, path.substr(21));
+  }
+  throw ApiError(http::status::not_found, "unknown URL: " + std::string(request.method_string()) + " " + path,
+                 "invalid_request_error", std::nullopt, "unknown_url");
+}
+
+Response Gateway::metrics_response(const RequestContext& ctx) {
+  metrics_.set("prism_inflight_requests", {}, inflight_.load());
+  for (const auto& m : router_->catalog().models()) {
+    const auto h = router_->health().snapshot(m.id);
+    metrics_.set("prism_model_inflight", {{"model", m.id}}, h.in_flight);
+    metrics_.set("prism_model_circuit_open", {{"model", m.id}}, h.circuit == router::CircuitState::open ? 1 : 0);
+  }
+  Response res{http::status::ok, ctx.version};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = metrics_.render();
+  return res;
+}
+
+Response Gateway::health(const RequestContext& ctx) {
+  nlohmann::json body = {{"status", draining_ ? "draining" : "ok"},
+                         {"uptime_s", std::round(ms_since(started_) / 100) / 10},
+                         {"models", router_->catalog().models().size()},
+                         {"inflight_requests", inflight_.load()}};
+  return make_json_response(draining_ ? http::status::service_unavailable : http::status::ok, body, ctx.version, ctx.id);
+}
+
+Response Gateway::list_models(const RequestContext& ctx) {
+  const auto permitted = permitted_models(ctx);
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& m : router_->catalog().models()) {
+    if (permitted && !permitted->count(m.id)) continue;
+    data.push_back({{"id", m.id},
+                    {"object", "model"},
+                    {"created", 0},
+                    {"owned_by", m.backend == "local" ? "prism-local" : "upstream"},
+                    {"capabilities", m.capabilities},
+                    {"context_window", m.context_window},
+                    {"price_input", m.price_input},
+                    {"price_output", m.price_output},
+                    {"quality", m.quality}});
+  }
+  return make_json_response(http::status::ok, {{"object", "list"}, {"data", data}}, ctx.version, ctx.id);
+}
+
+router::RouteRequest Gateway::route_request(const nlohmann::json& body, const RequestContext& ctx) const {
+  router::RouteRequest rr;
+  rr.body = &body;
+  rr.headers = ctx.headers;
+  rr.request_id = ctx.id;
+  rr.api_key_name = ctx.api_key ? ctx.api_key->name : "";
+  rr.permitted = permitted_models(ctx);
+  rr.stream = body.value("stream", false);
+  return rr;
+}
+
+Response Gateway::explain(const Request& request, const RequestContext& ctx) {
+  nlohmann::json body = parse_chat_request(request.body());
+  const std::string model = body["model"].get<std::string>();
+  if (!router::is_routed_model_name(model) && !router_->catalog().find(model))
+    throw ApiError{http::status::not_found, "the model '" + model + "' does not exist", "invalid_request_error",
+                   "model", "model_not_found"};
+  router::Decision d;
+  try {
+    d = router_->decide(route_request(body, ctx));
+  } catch (const InvalidInput& e) {
+    throw bad_request(e.what(), "routing", "invalid_value");
+  }
+  nlohmann::json order = nlohmann::json::array();
+  for (const auto* c : d.ranking.eligible()) {
+    if (static_cast<int>(order.size()) >= router_->settings().max_attempts) break;
+    order.push_back(c->model->id);
+  }
+  d.record["object"] = "router.explanation";
+  d.record["would_try"] = order;
+  d.record.erase("attempts");
+  return make_json_response(http::status::ok, d.record, ctx.version, ctx.id);
+}
+
+Response Gateway::list_decisions(const RequestContext& ctx) {
+  std::size_t limit = 20;
+  if (auto it = ctx.query.find("limit"); it != ctx.query.end()) {
+    try {
+      limit = std::clamp<std::size_t>(std::stoul(it->second), 1, 1000);
+    } catch (const std::exception&) {
+      throw bad_request("limit must be an integer within 1..1000", "limit", "invalid_value");
+    }
+  }
+  const std::string model = ctx.query.count("model") ? ctx.query.at("model") : "";
+  return make_json_response(http::status::ok,
+                            {{"object", "list"}, {"data", router_->decisions().recent(limit, model)}}, ctx.version,
+                            ctx.id);
+}
+
+Response Gateway::get_decision(const RequestContext& ctx, const std::string& id) {
+  auto record = router_->decisions().find(id);
+  if (!record)
+    throw ApiError{http::status::not_found, "no decision with id '" + id + "' (the ring keeps the latest " +
+                                                std::to_string(config_.server.decision_ring_size) + ")",
+                   "invalid_request_error", "id", "decision_not_found"};
+  return make_json_response(http::status::ok, *record, ctx.version, ctx.id);
+}
+
+}  // namespace prism::server

@@ -1,0 +1,78 @@
+// The gateway: prism's OpenAI-compatible HTTP API over the router and the
+// backends. One instance per server process; request handlers run as
+// coroutines on the server's threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "backends/backend.h"
+#include "core/metrics.h"
+#include "router/router.h"
+#include "server/api_keys.h"
+#include "server/config.h"
+#include "server/http_connection.h"
+#include "server/openai_error.h"
+
+namespace prism::server {
+
+// What a handler knows about the request it serves.
+struct RequestContext {
+  std::string id;
+  std::chrono::steady_clock::time_point start;
+  const ApiKey* api_key = nullptr;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::map<std::string, std::string> query;
+  std::string path;
+  unsigned version = 11;
+};
+
+class Gateway {
+ public:
+  // Builds the catalog (configured models plus discovered local checkpoints)
+  // and one backend per model. Throws prism::Error on a bad setup.
+  explicit Gateway(Config config);
+  ~Gateway();
+
+  net::awaitable<void> handle(Request& request, HttpConnection& connection);
+
+  router::Router& router() { return *router_; }
+  const Config& config() const { return config_; }
+  MetricsRegistry& metrics() { return metrics_; }
+  void set_draining(bool draining) { draining_ = draining; }
+  int inflight() const { return inflight_.load(); }
+  // Flushes the decision log (called at shutdown).
+  void flush();
+
+ private:
+  net::awaitable<void> dispatch(Request& request, HttpConnection& connection, RequestContext& ctx);
+  net::awaitable<void> chat_completions(Request& request, HttpConnection& connection, RequestContext& ctx);
+  // Every route but chat completions; nullopt = serve chat completions. Throws ApiError.
+  std::optional<Response> route(const Request& request, RequestContext& ctx);
+  Response metrics_response(const RequestContext& ctx);
+  Response explain(const Request& request, const RequestContext& ctx);
+  Response list_decisions(const RequestContext& ctx);
+  Response get_decision(const RequestContext& ctx, const std::string& id);
+  Response list_models(const RequestContext& ctx);
+  Response health(const RequestContext& ctx);
+  void declare_metrics();
+  std::optional<std::set<std::string>> permitted_models(const RequestContext& ctx) const;
+  router::RouteRequest route_request(const nlohmann::json& body, const RequestContext& ctx) const;
+
+  Config config_;
+  ApiKeys api_keys_;
+  net::ssl::context upstream_tls_;
+  std::unique_ptr<router::Router> router_;
+  std::map<std::string, std::unique_ptr<backends::Backend>> backends_;
+  MetricsRegistry metrics_;
+  std::atomic<int> inflight_{0};
+  std::atomic<bool> draining_{false};
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace prism::server

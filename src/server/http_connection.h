@@ -1,0 +1,58 @@
+// One client connection as a request handler sees it: send a whole response,
+// or stream Server-Sent Events with chunked transfer encoding. Every write
+// has a timeout, so a client that stops reading cannot hold a handler.
+#pragma once
+
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace prism::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+class HttpConnection {
+ public:
+  HttpConnection(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout)
+      : stream_(stream), write_timeout_(write_timeout) {}
+
+  beast::tcp_stream& stream() { return stream_; }
+
+  // Sends a complete response. False when the client is gone.
+  net::awaitable<bool> send(Response response);
+
+  // Starts a 200 text/event-stream response; `extra` headers are copied in.
+  net::awaitable<bool> start_event_stream(const http::fields& extra, unsigned version, bool keep_alive);
+  // Sends "data: <data>\n\n" as one chunk.
+  net::awaitable<bool> send_event(std::string_view data);
+  net::awaitable<bool> end_event_stream();
+  bool event_stream_started() const { return streaming_; }
+
+  // Whether the connection may serve another request after this one.
+  bool keep_alive() const { return keep_alive_; }
+  void set_keep_alive(bool keep) { keep_alive_ = keep; }
+  // Set by handlers that take the socket over (WebSocket upgrade).
+  bool taken_over() const { return taken_over_; }
+  void mark_taken_over() { taken_over_ = true; }
+  // HTTP status of the response sent (for logs and metrics).
+  unsigned status() const { return status_; }
+
+ private:
+  beast::tcp_stream& stream_;
+  std::chrono::milliseconds write_timeout_;
+  bool streaming_ = false;
+  bool keep_alive_ = true;
+  bool taken_over_ = false;
+  unsigned status_ = 0;
+};
+
+}  // namespace prism::server
