@@ -195,7 +195,8 @@ Value get_item(const Value& object, const Value& key) {
   }
   if (object.is_list() || object.is_string()) {
     if (key.is_string()) return get_attribute(object, key.as_string());
-    if (!key.is_int()) throw Error(object.type_name() + " indices must be integers, not " + key.type_name());
+    // Like Jinja, a failed lookup is undefined rather than an error.
+    if (!key.is_int()) return Value::undefined("[" + key.str() + "]");
     int64_t index = key.as_int();
     if (object.is_list()) {
       if (!normalize_index(index, object.as_list().size())) return Value::undefined("[" + key.str() + "]");
@@ -219,7 +220,8 @@ Value slice(const Value& object, const Value& start_v, const Value& stop_v, cons
     cps = to_code_points(object.as_string());
     size = cps.size();
   } else {
-    throw Error("cannot slice a " + object.type_name());
+    // Jinja compiles slices to a plain Python subscript, so this is an error.
+    throw Error("'" + object.type_name() + "' object is not subscriptable");
   }
   auto bound = [](const Value& v) -> std::optional<int64_t> {
     if (v.is_undefined() || v.is_none()) return std::nullopt;
@@ -283,15 +285,18 @@ Value binary_operation(const std::string& op, const Value& a, const Value& b) {
       return Value(std::move(out));
     }
   }
-  if (op == "*" && ((a.is_string() || a.is_list()) && b.is_int())) {
-    const int64_t times = std::max<int64_t>(0, b.as_int());
-    if (a.is_string()) {
+  // Sequence repetition, in either order (bools count as integers).
+  if (op == "*" && (((a.is_string() || a.is_list()) && b.is_int()) || (a.is_int() && (b.is_string() || b.is_list())))) {
+    const Value& sequence = a.is_int() ? b : a;
+    const int64_t times = std::max<int64_t>(0, (a.is_int() ? a : b).as_int());
+    if (times > 1000000) throw Error("sequence repetition is too large");
+    if (sequence.is_string()) {
       std::string out;
-      for (int64_t i = 0; i < times; ++i) out += a.as_string();
+      for (int64_t i = 0; i < times; ++i) out += sequence.as_string();
       return Value(std::move(out));
     }
     List out;
-    for (int64_t i = 0; i < times; ++i) out.insert(out.end(), a.as_list().begin(), a.as_list().end());
+    for (int64_t i = 0; i < times; ++i) out.insert(out.end(), sequence.as_list().begin(), sequence.as_list().end());
     return Value(std::move(out));
   }
   if (!a.is_number() || !b.is_number()) {

@@ -159,7 +159,13 @@ Value f_tojson(const Value& v, const CallArgs& a) {
   return Value(to_json_text(subject, indent && indent->is_int() ? static_cast<int>(indent->as_int()) : -1));
 }
 
+// int() / float() of an undefined value fail in Jinja (Undefined refuses the conversion).
+void refuse_undefined(const Value& v) {
+  if (v.is_undefined()) throw Error(v.undefined_hint().empty() ? "value is undefined" : "'" + v.undefined_hint() + "' is undefined");
+}
+
 Value f_int(const Value& v, const CallArgs& a) {
+  refuse_undefined(v);
   const Value* fallback = a.get(0, "default");
   if (v.is_number()) return Value(v.as_int());
   if (v.is_string()) {
@@ -177,6 +183,7 @@ Value f_int(const Value& v, const CallArgs& a) {
 }
 
 Value f_float(const Value& v, const CallArgs& a) {
+  refuse_undefined(v);
   const Value* fallback = a.get(0, "default");
   if (v.is_number()) return Value(v.as_double());
   if (v.is_string()) {
@@ -314,13 +321,22 @@ bool t_float(const Value& v, const CallArgs&) { return v.kind() == Value::Kind::
 bool t_number(const Value& v, const CallArgs&) { return v.is_number(); }
 bool t_string(const Value& v, const CallArgs&) { return v.is_string(); }
 bool t_mapping(const Value& v, const CallArgs&) { return v.is_dict(); }
-bool t_iterable(const Value& v, const CallArgs&) { return v.is_list() || v.is_dict() || v.is_string(); }
-bool t_sequence(const Value& v, const CallArgs&) { return v.is_list() || v.is_dict() || v.is_string(); }
+// Jinja's Undefined supports iteration and len(), so it passes both tests.
+bool t_iterable(const Value& v, const CallArgs&) { return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined(); }
+bool t_sequence(const Value& v, const CallArgs&) { return v.is_list() || v.is_dict() || v.is_string() || v.is_undefined(); }
 bool t_callable(const Value& v, const CallArgs&) { return v.is_function(); }
-bool t_odd(const Value& v, const CallArgs&) { return v.is_int() && (v.as_int() % 2 != 0); }
-bool t_even(const Value& v, const CallArgs&) { return v.is_int() && v.as_int() % 2 == 0; }
-bool t_lower(const Value& v, const CallArgs&) { return v.is_string() && text::lower(v.as_string()) == v.as_string(); }
-bool t_upper(const Value& v, const CallArgs&) { return v.is_string() && text::upper(v.as_string()) == v.as_string(); }
+// odd / even / divisibleby compute value % n as Python does (so strings and
+// undefined values are errors, floats work).
+bool t_odd(const Value& v, const CallArgs&) { return equals(binary_operation("%", v, Value(2)), Value(1)); }
+bool t_even(const Value& v, const CallArgs&) { return equals(binary_operation("%", v, Value(2)), Value(0)); }
+// str(value).islower() / isupper(): some cased character and none of the other case.
+bool has_case(const std::string& s, bool lower_case) {
+  const std::string lowered = text::lower(s), uppered = text::upper(s);
+  if (lowered == uppered) return false;  // nothing cased
+  return lower_case ? lowered == s : uppered == s;
+}
+bool t_lower(const Value& v, const CallArgs&) { return has_case(v.str(), true); }
+bool t_upper(const Value& v, const CallArgs&) { return has_case(v.str(), false); }
 bool t_eq(const Value& v, const CallArgs& a) { return equals(v, test_argument(a, "equalto")); }
 bool t_ne(const Value& v, const CallArgs& a) { return !equals(v, test_argument(a, "ne")); }
 bool t_lt(const Value& v, const CallArgs& a) { return compare("<", v, test_argument(a, "lt")); }
@@ -329,9 +345,7 @@ bool t_gt(const Value& v, const CallArgs& a) { return compare(">", v, test_argum
 bool t_ge(const Value& v, const CallArgs& a) { return compare(">=", v, test_argument(a, "ge")); }
 bool t_in(const Value& v, const CallArgs& a) { return compare("in", v, test_argument(a, "in")); }
 bool t_divisibleby(const Value& v, const CallArgs& a) {
-  const Value& n = test_argument(a, "divisibleby");
-  if (!v.is_int() || !n.is_int() || n.as_int() == 0) return false;
-  return v.as_int() % n.as_int() == 0;
+  return equals(binary_operation("%", v, test_argument(a, "divisibleby")), Value(0));
 }
 bool t_sameas(const Value& v, const CallArgs& a) {
   const Value& other = test_argument(a, "sameas");

@@ -292,6 +292,44 @@ def random_whitespace_template(rng, depth=0):
     return "".join(out)
 
 
+EXPR_CONTEXT = {"s": "Hello World", "n": 7, "f": 2.5, "l": [1, 2, 3], "d": {"a": 1, "b": [2, 3]}, "e": "",
+                "z": None, "u": "héllo wörld"}
+
+
+def random_expression(rng, depth=0):
+    """A random expression over EXPR_CONTEXT exercising precedence, types and errors."""
+    atoms = ["s", "n", "f", "l", "d", "e", "z", "u", "missing", "1", "0", "-3", "2.0", "0.5", "'a'", "'héllo'", "''",
+             "none", "true", "false", "[1, 'x']", "{'k': 'v'}", "(1, 2)"]
+    if depth > 2 or rng.random() < 0.3:
+        return rng.choice(atoms)
+    kind = rng.randrange(7)
+    a = random_expression(rng, depth + 1)
+    if kind == 0:
+        op = rng.choice(["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", ">", "<=", ">=", "and", "or", "in",
+                         "not in"])
+        return f"({a} {op} {random_expression(rng, depth + 1)})"
+    if kind == 1:
+        return rng.choice(["not ", "-"]) + a
+    if kind == 2:
+        flt = rng.choice(["length", "upper", "lower", "first", "last", "string", "list", "join(',')", "default('x')",
+                          "trim", "capitalize", "reverse", "int", "abs", "tojson", "sort", "title",
+                          "replace('l', 'L')", "count", "float"])
+        return f"({a} | {flt})"
+    if kind == 3:
+        test = rng.choice(["defined", "undefined", "none", "string", "number", "mapping", "iterable", "odd", "even",
+                           "divisibleby(2)", "equalto(1)", "sequence", "integer", "float", "boolean", "lower"])
+        return f"({a} is {rng.choice(['', 'not '])}{test})"
+    if kind == 4:
+        # Subscripts apply to variables: Jinja2 folds constant subscripts at
+        # compile time with different error behaviour than at run time.
+        base = rng.choice(["s", "n", "f", "l", "d", "e", "z", "u", "missing"])
+        return base + rng.choice(["[0]", "[-1]", "[1:]", "[::-1]", "['a']", ".a", "[:2]"])
+    if kind == 5:
+        return f"({a} if {random_expression(rng, depth + 1)} else {random_expression(rng, depth + 1)})"
+    method = rng.choice([".upper()", ".split()", ".strip()", ".startswith('H')", ".lower()", ".get('a')"])
+    return f"({a}){method}"
+
+
 def main():
     cases = []
     for template, context in PAIRS:
@@ -306,6 +344,19 @@ def main():
         cases.append(dict(name=f"expr/{i}", template=source, context=base, **render(source, base)))
     for i, snippet in enumerate(SNIPPETS):
         cases.append(dict(name=f"snippet/{i}", template=snippet, context=base, **render(snippet, base)))
+    rng = random.Random(7)
+    for i in range(600):
+        source = "{{ " + random_expression(rng) + " }}"
+        result = render(source, EXPR_CONTEXT)
+        # Jinja2's lazy filters (map, select, unique) print as generator
+        # objects with memory addresses and fail late: not comparable. Known
+        # remaining differences (seen over 4500 random expressions): printf-style
+        # "%" string formatting is not supported; "[1] in {...}" is False
+        # rather than a TypeError.
+        printed = result.get("output", "") + result.get("error", "")
+        if "generator" in printed or " object at 0x" in printed:
+            continue
+        cases.append(dict(name=f"random_expr/{i}", template=source, context=EXPR_CONTEXT, **result))
     rng = random.Random(2024)
     for i in range(400):
         source = random_whitespace_template(rng)
