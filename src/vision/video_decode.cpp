@@ -298,6 +298,11 @@ VideoSample sample(const VideoInput& input, const VideoSamplingConfig& sampling,
   if (static_cast<int>(indices.size()) > limits.max_sampled_frames)
     fail(input.name, std::to_string(indices.size()) + " frames sampled, over the limit of " +
                          std::to_string(limits.max_sampled_frames));
+  const std::int64_t kept_pixels = static_cast<std::int64_t>(indices.size()) * info.width * info.height;
+  if (kept_pixels > limits.max_sampled_pixels)
+    fail(input.name, std::to_string(indices.size()) + " sampled frames of " + std::to_string(info.width) + "x" +
+                         std::to_string(info.height) + " are " + std::to_string(kept_pixels) +
+                         " pixels, over the limit of " + std::to_string(limits.max_sampled_pixels));
   auto decoded = decode_frames(input, indices, limits);
   if (decoded.empty()) fail(input.name, "no video frame could be decoded");
   VideoSample out;

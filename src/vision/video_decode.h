@@ -32,6 +32,7 @@ struct VideoLimits {
   std::size_t max_bytes = std::size_t{1} << 30;      // encoded input (in-memory input and files)
   std::int64_t max_frame_pixels = 16LL * 1024 * 1024;  // width * height of one frame
   int max_sampled_frames = 1024;                     // frames kept after sampling
+  std::int64_t max_sampled_pixels = 512LL * 1024 * 1024;  // kept frames x frame pixels (3 bytes each)
   std::int64_t max_total_frames = 10'000'000;        // declared or counted frame count
 };
 

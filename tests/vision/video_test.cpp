@@ -231,6 +231,14 @@ TEST(VideoDecode, RejectsVideosWithoutFramesAndGarbage) {
       EXPECT_NE(std::string(e.what()).find("cut video"), std::string::npos) << e.what();
     }
   }
+  VideoLimits few;
+  few.max_sampled_pixels = 3 * 80 * 56;  // these settings sample 6 frames of 80x56 from tiny-a
+  try {
+    sample_video(case_dir("tiny-a", "inputs") / "video.avi", s, few);
+    ADD_FAILURE() << "sampled pixel limit not enforced";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("sampled frames"), std::string::npos) << e.what();
+  }
   VideoLimits small;
   small.max_frame_pixels = 100;
   try {
