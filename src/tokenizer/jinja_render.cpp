@@ -183,12 +183,16 @@ class Renderer {
     if (n == 0 && s.bodies.size() > 1) exec_body(s.bodies[1], out);
   }
 
+  // A macro sees the scopes where it was defined (shared, so later top-level
+  // assignments are visible, as in Jinja) plus its own arguments. Weak
+  // references: the macro lives in one of those scopes itself.
   void define_macro(const Stmt& s) {
     const Stmt* macro = &s;
-    assign(s.text, Value(Function([this, macro](const CallArgs& args) { return call_macro(*macro, args); })));
+    std::vector<std::weak_ptr<Frame>> scopes(frames_.begin(), frames_.end());
+    assign(s.text, Value(Function([this, macro, scopes](const CallArgs& args) { return call_macro(*macro, scopes, args); })));
   }
 
-  Value call_macro(const Stmt& macro, const CallArgs& args) {
+  Value call_macro(const Stmt& macro, const std::vector<std::weak_ptr<Frame>>& scopes, const CallArgs& args) {
     if (depth_ >= kMaxCallDepth) throw Error("macro '" + macro.text + "' recursion is too deep");
     if (args.positional.size() > macro.parameters.size()) {
       throw Error("macro '" + macro.text + "' takes " + std::to_string(macro.parameters.size()) + " arguments, got " +
@@ -199,8 +203,11 @@ class Renderer {
       for (const auto& param : macro.parameters) known = known || param.first == key;
       if (!known) throw Error("macro '" + macro.text + "' has no parameter '" + key + "'");
     }
-    // The macro body sees the template's top level and its own arguments.
-    std::vector<std::shared_ptr<Frame>> saved = {frames_[0], frames_[1], std::make_shared<Frame>()};
+    std::vector<std::shared_ptr<Frame>> saved;
+    for (const auto& scope : scopes) {
+      if (auto frame = scope.lock()) saved.push_back(std::move(frame));  // a finished loop's scope is gone
+    }
+    saved.push_back(std::make_shared<Frame>());
     saved.swap(frames_);
     ++depth_;
     std::string out;

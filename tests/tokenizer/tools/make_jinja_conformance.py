@@ -330,6 +330,56 @@ def random_expression(rng, depth=0):
     return f"({a}){method}"
 
 
+def random_statements(rng, depth=0, in_loop=False):
+    """Random statement sequences over a chat context: if/elif/else, for with
+    loop variables, filters and else, set, namespace attributes, macros."""
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        ws = rng.choice(["", "\n", "  ", "\n  ", " "])
+        m = lambda: rng.choice(["", "-"])
+        kind = rng.randrange(9 if depth < 2 else 4)
+        if kind == 0:
+            out.append(ws + rng.choice(["x", "<|im_start|>", "{{ '\\n' }}", "."]))
+        elif kind == 1:
+            expr = rng.choice(["m.role", "m['content'] | trim", "loop.index if loop is defined", "ns.count", "x",
+                               "messages | length", "ns.last_user", "(m.content | length) if m is defined",
+                               "messages[ns.count % 3].role", "'%d' | length"])
+            out.append(ws + "{{%s %s %s}}" % (m(), expr, m()))
+        elif kind == 2:
+            out.append(ws + "{%%%s set x = %s %s%%}" % (m(), rng.choice(["1", "x ~ 'y'", "m.role if m is defined",
+                                                                           "ns.count + 1", "messages[-1].content"]), m()))
+        elif kind == 3:
+            out.append(ws + "{%%%s set ns.count = ns.count + %s %s%%}" % (m(), rng.choice(["1", "2", "loop.index if loop is defined else 0"]), m()))
+        elif kind in (4, 5):
+            cond = rng.choice(["m.role == 'user'", "loop.first", "not loop.last", "ns.count > 1", "x is defined",
+                               "m is defined and m.content is string", "messages[0].role == 'system'", "true"])
+            out.append(ws + "{%%%s if %s %s%%}" % (m(), cond, m()))
+            out.append(random_statements(rng, depth + 1, in_loop))
+            if rng.random() < 0.4:
+                out.append("{%%%s elif %s %s%%}" % (m(), rng.choice(["x is defined", "ns.count is odd", "false"]), m()))
+                out.append(random_statements(rng, depth + 1, in_loop))
+            if rng.random() < 0.4:
+                out.append("{%%%s else %s%%}" % (m(), m()))
+                out.append(random_statements(rng, depth + 1, in_loop))
+            out.append("{%%%s endif %s%%}" % (m(), m()))
+        elif kind in (6, 7):
+            target = rng.choice(["messages", "messages[1:]", "messages | selectattr('role', 'equalto', 'user')",
+                                 "(messages if ns.count else [])", "[]"])
+            flt = rng.choice(["", "", " if m.role != 'system'"])
+            out.append(ws + "{%%%s for m in %s%s %s%%}" % (m(), target, flt, m()))
+            out.append(random_statements(rng, depth + 1, True))
+            if rng.random() < 0.3:
+                out.append("{%% if m.role == 'assistant' %%}{%% set ns.last_user = m.content %%}{%% %s %%}{%% endif %%}"
+                           % rng.choice(["break", "continue"]))
+            if rng.random() < 0.3:
+                out.append("{% else %}none{% set ns.count = ns.count + 10 %}")
+            out.append("{%%%s endfor %s%%}" % (m(), m()))
+        else:
+            out.append(ws + "{%% macro show(v, sep='|') %%}{{ v }}{{ sep }}{{ x | default('-') }}{%% endmacro %%}"
+                       "{{ show(%s) }}" % rng.choice(["1", "messages | length", "x", "ns.count, sep=':'"]))
+    return "".join(out)
+
+
 def main():
     cases = []
     for template, context in PAIRS:
@@ -357,6 +407,15 @@ def main():
         if "generator" in printed or " object at 0x" in printed:
             continue
         cases.append(dict(name=f"random_expr/{i}", template=source, context=EXPR_CONTEXT, **result))
+    rng = random.Random(11)
+    chat = {"messages": CONVERSATION}
+    for i in range(300):
+        source = "{% set ns = namespace(count=0, last_user='') %}" + random_statements(rng) + "\n"
+        result = render(source, chat)
+        printed = result.get("output", "") + result.get("error", "")
+        if "generator" in printed or " object at 0x" in printed:
+            continue
+        cases.append(dict(name=f"random_template/{i}", template=source, context=chat, **result))
     rng = random.Random(2024)
     for i in range(400):
         source = random_whitespace_template(rng)
