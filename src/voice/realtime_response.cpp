@@ -40,11 +40,11 @@ void SessionCore::on_response_cancel(const std::string& event_id) {
   cancel_response("client_cancelled");
 }
 
-void SessionCore::start_response(const json& params, TurnTiming timing) {
+void SessionCore::start_response(const json& params, TurnTiming timing, std::unique_ptr<Speculation> adopted) {
   auto r = std::make_unique<ActiveResponse>();
   r->id = new_id("resp_");
   r->item_id = new_id("item_");
-  r->generation = ++generation_;
+  r->generation = adopted ? adopted->generation : ++generation_;
   r->audio = settings_.output_audio;
   r->voice = settings_.voice;
   r->output_format = settings_.output_format;
@@ -97,11 +97,33 @@ void SessionCore::start_response(const json& params, TurnTiming timing) {
   emit({{"type", "response.content_part.added"}, {"response_id", r->id}, {"item_id", r->item_id},
         {"output_index", 0}, {"content_index", 0}, {"part", part_json}});
 
+  uint64_t generation = r->generation;
+  response_ = std::move(r);
+  if (adopted) {
+    // The reply has been generating since the silence began: replay what it
+    // produced so far; later callbacks arrive with the same generation.
+    response_->timing.request_sent = adopted->started;
+    response_->speculative = true;
+    response_->timing.first_token = adopted->first_token;
+    response_->reply = std::move(adopted->reply);
+    for (const std::string& delta : adopted->deltas) on_reply_delta(generation, delta);
+    if (adopted->error) on_reply_error(generation, *adopted->error);
+    else if (adopted->done) on_reply_done(generation, *adopted->done);
+    return;
+  }
   // The model sees the conversation without the (empty) item being answered.
   json messages = conversation_.to_chat_messages(reply_settings.instructions);
-  uint64_t generation = r->generation;
-  r->timing.request_sent = TurnTiming::Clock::now();
-  response_ = std::move(r);
+  response_->timing.request_sent = TurnTiming::Clock::now();
+  try {
+    auto handle = replies_->start(messages, reply_settings, reply_callbacks(generation));
+    if (response_ && response_->generation == generation) response_->reply = std::move(handle);
+    else if (handle) handle->cancel();
+  } catch (const std::exception& e) {
+    on_reply_error(generation, e.what());
+  }
+}
+
+ReplyCallbacks SessionCore::reply_callbacks(uint64_t generation) {
   std::weak_ptr<SessionCore> weak = weak_from_this();
   auto post = [weak](auto fn) {
     if (auto self = weak.lock()) self->events_.post([core = self.get(), fn = std::move(fn)] { fn(core); });
@@ -116,16 +138,59 @@ void SessionCore::start_response(const json& params, TurnTiming timing) {
   callbacks.on_error = [post, generation](std::string message) {
     post([generation, message = std::move(message)](SessionCore* c) { c->on_reply_error(generation, message); });
   };
+  return callbacks;
+}
+
+void SessionCore::maybe_speculate() {
+  const TurnDetection& td = settings_.turn_detection;
+  int after = options_.speculate_after_silence_ms;
+  int64_t silence = segmenter_.trailing_silence_ms();
+  if (silence == 0) {
+    // The user is speaking (again): a reply guessed from fewer words is void.
+    speculated_this_silence_ = false;
+    if (speculation_) drop_speculation();
+    return;
+  }
+  if (after <= 0 || silence < after || speculated_this_silence_ || speculation_ || response_) return;
+  if (td.type != TurnDetection::Type::server_vad || !td.create_response || after >= td.silence_duration_ms) return;
+  if (!recognition_ || !recognition_->in_utterance()) return;
+  speculated_this_silence_ = true;
+  if (recognized_until_ < buffer_16k_.size()) {
+    recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
+    recognized_until_ = buffer_16k_.size();
+  }
+  std::string guess = recognition_->partial();
+  if (guess.empty()) return;
+  auto spec = std::make_unique<Speculation>();
+  spec->generation = ++generation_;
+  spec->transcript = guess;
+  spec->started = TurnTiming::Clock::now();
+  json messages = conversation_.to_chat_messages(settings_.instructions);
+  messages.push_back({{"role", "user"}, {"content", guess}});
+  uint64_t generation = spec->generation;
+  speculation_ = std::move(spec);
   try {
-    auto handle = replies_->start(messages, reply_settings, std::move(callbacks));
-    if (response_ && response_->generation == generation) response_->reply = std::move(handle);
+    auto handle = replies_->start(messages, settings_, reply_callbacks(generation));
+    if (speculation_ && speculation_->generation == generation) speculation_->reply = std::move(handle);
     else if (handle) handle->cancel();
   } catch (const std::exception& e) {
-    on_reply_error(generation, e.what());
+    log::warn("speculative reply failed to start", {{"session", session_id_}, {"error", e.what()}});
+    speculation_.reset();
   }
 }
 
+void SessionCore::drop_speculation() {
+  if (!speculation_) return;
+  if (speculation_->reply) speculation_->reply->cancel();
+  speculation_.reset();
+}
+
 void SessionCore::on_reply_delta(uint64_t generation, const std::string& delta) {
+  if (speculation_ && speculation_->generation == generation) {
+    if (!speculation_->first_token) speculation_->first_token = TurnTiming::Clock::now();
+    speculation_->deltas.push_back(delta);
+    return;
+  }
   if (!response_ || response_->generation != generation || delta.empty()) return;
   ActiveResponse& r = *response_;
   if (!r.timing.first_token) r.timing.first_token = TurnTiming::Clock::now();
@@ -139,6 +204,10 @@ void SessionCore::on_reply_delta(uint64_t generation, const std::string& delta) 
 }
 
 void SessionCore::on_reply_done(uint64_t generation, ReplyUsage usage) {
+  if (speculation_ && speculation_->generation == generation) {
+    speculation_->done = usage;
+    return;
+  }
   if (!response_ || response_->generation != generation) return;
   ActiveResponse& r = *response_;
   r.reply_done = true;
@@ -152,6 +221,10 @@ void SessionCore::on_reply_done(uint64_t generation, ReplyUsage usage) {
 }
 
 void SessionCore::on_reply_error(uint64_t generation, const std::string& message) {
+  if (speculation_ && speculation_->generation == generation) {
+    speculation_->error = message;
+    return;
+  }
   if (!response_ || response_->generation != generation) return;
   log::warn("realtime reply failed", {{"session", session_id_}, {"response", response_->id}, {"error", message}});
   if (response_->synthesis) response_->synthesis->cancelled = true;
@@ -299,6 +372,7 @@ void SessionCore::finish_response(const std::string& status, const json& status_
   timing["response_id"] = r.id;
   timing["item_id"] = r.item_id;
   timing["status"] = status;
+  timing["speculative"] = r.speculative;
   emit({{"type", "prism.turn.timing"}, {"response_id", r.id}, {"item_id", r.item_id}, {"timing", timing}});
   log::info("realtime turn timing", {{"session", session_id_}, {"timing", timing}});
   if (options_.on_turn_timing) options_.on_turn_timing(timing);

@@ -130,6 +130,7 @@ void SessionCore::close() {
   if (closed_.exchange(true)) return;
   // Stop the model and the synthesizer first so no new work is produced.
   events_.post([this] {
+    drop_speculation();
     if (response_) {
       if (response_->synthesis) response_->synthesis->cancelled = true;
       if (response_->reply) response_->reply->cancel();
@@ -139,6 +140,7 @@ void SessionCore::close() {
   events_.drain();
   synthesis_.stop();
   events_.stop();
+  speculation_.reset();
   response_.reset();
   recognition_.reset();  // the decoder goes back to the pool
 }
@@ -276,6 +278,7 @@ void SessionCore::on_append(const json& event, const std::string& event_id) {
 void SessionCore::on_commit(const std::string& event_id) { commit_input(event_id, false); }
 
 void SessionCore::on_clear() {
+  drop_speculation();
   reset_input_buffer();
   segmenter_.reset_turn();
   emit({{"type", "input_audio_buffer.cleared"}});
@@ -396,6 +399,7 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
         if (e.kind == SpeechEvent::Kind::started) on_speech_started(e);
         else on_speech_stopped(e);
       }
+      if (segmenter_.in_speech()) maybe_speculate();
     } else if (!recognition_ || !recognition_->in_utterance()) {
       start_recognition(0);  // no VAD: recognise everything the client sends
     }
@@ -553,13 +557,21 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
   reset_input_buffer();
   log::debug("realtime turn committed", {{"session", session_id_}, {"item_id", item_id}, {"transcript", transcript}});
 
+  std::unique_ptr<Speculation> speculation = std::move(speculation_);
+  speculated_this_silence_ = false;
+  if (speculation && speculation->transcript != transcript) {
+    if (speculation->reply) speculation->reply->cancel();
+    speculation.reset();  // guessed from other words: discard
+  }
   if (from_vad && settings_.turn_detection.create_response) {
     if (transcript.empty()) {
       log::info("realtime turn without words: no response", {{"session", session_id_}, {"item_id", item_id}});
     } else if (!response_) {
-      start_response(json::object(), turn_timing_);
+      start_response(json::object(), turn_timing_, std::move(speculation));
+      speculation.reset();
     }
   }
+  if (speculation && speculation->reply) speculation->reply->cancel();
   return true;
 }
 

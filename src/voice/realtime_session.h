@@ -47,6 +47,12 @@ struct SessionOptions {
   // while the user is still speaking (before the item is committed). Off:
   // deltas only after the commit.
   bool early_transcription_deltas = true;
+  // Start the reply on the partial transcript once this much silence has
+  // followed speech (server_vad with create_response), while the turn may
+  // still go on; kept when the final transcript matches, else discarded.
+  // 0 turns speculation off. Only applies when shorter than the session's
+  // silence_duration_ms.
+  int speculate_after_silence_ms = 200;
   // Called (on the event thread) with each turn's timing, for /metrics.
   std::function<void(const nlohmann::json& timing)> on_turn_timing;
 };

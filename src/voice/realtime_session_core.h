@@ -39,6 +39,20 @@ struct SynthesisJob {
       : synthesizer(voice), output_format(format), resampler(synthesizer.sample_rate(), format.sample_rate) {}
 };
 
+// A reply started during the silence window on the partial transcript, before
+// the turn is known to be over. Adopted by the response when the final
+// transcript matches; discarded when the user keeps talking.
+struct Speculation {
+  uint64_t generation = 0;
+  std::string transcript;
+  std::unique_ptr<ReplyHandle> reply;
+  std::vector<std::string> deltas;  // buffered until adopted
+  std::optional<ReplyUsage> done;
+  std::optional<std::string> error;
+  TurnTiming::Clock::time_point started;
+  TurnTiming::Point first_token;
+};
+
 struct ActiveResponse {
   std::string id;
   std::string item_id;
@@ -58,6 +72,7 @@ struct ActiveResponse {
   bool synthesis_done = false;
   ReplyUsage usage;
   TurnTiming timing;
+  bool speculative = false;  // the reply started before the turn was over
 };
 
 class SessionCore : public std::enable_shared_from_this<SessionCore> {
@@ -105,7 +120,11 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // --- event thread: responses (realtime_response.cpp) ---
   void on_response_create(const nlohmann::json& event, const std::string& event_id);
   void on_response_cancel(const std::string& event_id);
-  void start_response(const nlohmann::json& params, TurnTiming timing);
+  void start_response(const nlohmann::json& params, TurnTiming timing,
+                      std::unique_ptr<Speculation> adopted = nullptr);
+  ReplyCallbacks reply_callbacks(uint64_t generation);
+  void maybe_speculate();
+  void drop_speculation();
   void on_reply_delta(uint64_t generation, const std::string& delta);
   void on_reply_done(uint64_t generation, ReplyUsage usage);
   void on_reply_error(uint64_t generation, const std::string& message);
@@ -151,6 +170,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
 
   // Output.
   std::unique_ptr<ActiveResponse> response_;
+  std::unique_ptr<Speculation> speculation_;
+  bool speculated_this_silence_ = false;
   uint64_t generation_ = 0;
   // Per assistant item: (audio start ms, clause) as the audio went out, so
   // conversation.item.truncate can keep only the clauses that were heard.

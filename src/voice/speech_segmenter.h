@@ -44,6 +44,8 @@ class SpeechSegmenter {
   // Classifies the audio and returns the turn events it completed.
   std::vector<SpeechEvent> feed(std::span<const int16_t> audio_16k);
   bool in_speech() const { return in_speech_; }
+  // Silence since the last voiced frame of the turn in progress (0 outside one).
+  int64_t trailing_silence_ms() const { return in_speech_ ? silent_frames_ * kFrameMs : 0; }
   // Milliseconds of audio classified so far.
   int64_t position_ms() const { return frames_ * kFrameMs; }
   // Forgets a turn in progress (e.g. after input_audio_buffer.clear); the

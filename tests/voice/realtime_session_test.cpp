@@ -170,6 +170,10 @@ TEST_F(RealtimeSessionTest, FullSpokenTurnInTheGaDialect) {
   std::printf("[ measured ] turn timing %s\n", timing.dump().c_str());
   ASSERT_EQ(timings.size(), 1u);
   EXPECT_EQ(timings[0]["response_id"], response_id);
+  // The reply began on the partial transcript during the silence window and
+  // was kept because the final transcript matched.
+  EXPECT_EQ(timing["speculative"], true);
+  EXPECT_LT(tl["request_sent"].get<double>(), tl["turn_detected"].get<double>());
   session.close();
   EXPECT_EQ(replies->live_streams(), 0);
 }
@@ -243,6 +247,31 @@ TEST_F(RealtimeSessionTest, G711InputIsDetectedAndTranscribed) {
   std::printf("[ measured ] G.711 (8 kHz) input WER %.1f%%: \"%s\"\n",
               100 * word_errors(spoken, completed["transcript"].get<std::string>()).rate(),
               completed["transcript"].get<std::string>().c_str());
+}
+
+TEST_F(RealtimeSessionTest, SpeculativeReplyIsDiscardedWhenTheUserGoesOn) {
+  EventLog log;
+  auto replies = std::make_shared<ScriptedReplies>("Sure thing.", 1ms);
+  RealtimeSession session(log.sender(), replies);
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","audio":{"input":{"transcription":{"model":"x"},"turn_detection":{"type":"server_vad","silence_duration_ms":700}}}}})");
+  // "what time does the next train leave" ... 400 ms pause ... "for the city"
+  auto first = speak("what time does the next train leave", pcm24k(), 300, 400);
+  auto second = speak("for the city", pcm24k(), 0, 1200);
+  for (const auto& frame : first.appends) session.handle_client_text(frame);
+  for (const auto& frame : second.appends) session.handle_client_text(frame);
+  auto done = log.wait_for("response.done");
+  session.wait_idle();
+  EXPECT_EQ(log.of_type("input_audio_buffer.speech_started").size(), 1u) << "one turn despite the pause";
+  auto requests = replies->requests();
+  ASSERT_GE(requests.size(), 2u) << "a speculative request during the pause, then the real one";
+  std::string guessed = requests.front().back()["content"];
+  std::string final_transcript = log.wait_for("conversation.item.input_audio_transcription.completed")["transcript"];
+  EXPECT_NE(guessed, final_transcript);
+  EXPECT_EQ(requests.back().back()["content"], final_transcript);
+  EXPECT_GE(replies->cancels(), 1) << "the guess was cancelled";
+  EXPECT_EQ(log.of_type("response.created").size(), 1u) << "the discarded guess never reached the client";
+  EXPECT_EQ(done["response"]["status"], "completed");
+  std::printf("[ measured ] guessed \"%s\", final \"%s\"\n", guessed.c_str(), final_transcript.c_str());
 }
 
 TEST_F(RealtimeSessionTest, DialectFollowsTheFirstSessionUpdate) {
