@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "server/chat_request.h"
+#include "server/local_models.h"
 
 namespace prism::server {
 namespace {
@@ -50,22 +51,35 @@ Gateway::Gateway(Config config)
   upstream_tls_.set_default_verify_paths();
   upstream_tls_.set_verify_mode(config_.server.upstream_tls_verify ? net::ssl::verify_peer : net::ssl::verify_none);
 
+  // Discovered checkpoints that fail to load are skipped (the rest still
+  // serve); configured models must all work.
   router::Catalog catalog = config_.catalog;
+  for (auto& entry : discover_local_models(config_.local, catalog)) {
+    const auto load_start = Clock::now();
+    try {
+      backends_[entry.id] = make_local_backend(entry, config_.local);
+      log::info("local model loaded", {{"model", entry.id}, {"path", entry.local_path},
+                                       {"load_ms", std::round(ms_since(load_start))}});
+      catalog.add(std::move(entry));
+    } catch (const Error& e) {
+      log::error("skipping a checkpoint that does not load", {{"path", entry.local_path}, {"error", e.what()}});
+    }
+  }
+  for (const auto& m : catalog.models()) {
+    if (backends_.count(m.id)) continue;
+    if (m.backend == "upstream") {
+      backends_[m.id] = std::make_unique<backends::UpstreamBackend>(m, upstream_tls_);
+    } else {
+      backends_[m.id] = make_local_backend(m, config_.local);
+      log::info("local model loaded", {{"model", m.id}, {"path", m.local_path}});
+    }
+  }
 
   auto log = std::make_shared<router::DecisionLog>(config_.server.decision_ring_size, config_.server.decision_log,
                                                    config_.server.decision_log_fsync);
   if (log->lines_loaded_at_start())
     log::info("decision log reloaded", {{"records", log->lines_loaded_at_start()}, {"path", config_.server.decision_log}});
   router_ = std::make_unique<router::Router>(std::move(catalog), config_.router, log);
-
-  for (const auto& m : router_->catalog().models()) {
-    if (m.backend == "upstream") {
-      backends_[m.id] = std::make_unique<backends::UpstreamBackend>(m, upstream_tls_);
-    } else {
-      throw Error("LOCAL-PENDING");
-    }
-    log::info("model ready", {{"model", m.id}, {"backend", m.backend}});
-  }
   declare_metrics();
 }
 

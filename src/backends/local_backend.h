@@ -1,0 +1,46 @@
+// Backend for a checkpoint run by the in-process engine. Generation runs on
+// the backend's own worker thread (one request at a time per model; others
+// wait their turn); text pieces cross to the request's coroutine as they are
+// produced and leave as OpenAI chat.completion chunks.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "backends/backend.h"
+#include "runtime/vlm_engine.h"
+
+namespace prism::backends {
+
+class LocalBackend : public Backend {
+ public:
+  LocalBackend(std::string model_id, std::unique_ptr<runtime::VlmEngine> engine, runtime::MediaPolicy policy,
+               int total_timeout_ms);
+  ~LocalBackend() override;
+
+  net::awaitable<ChatOutcome> chat(ChatCall call, ChunkHandler on_chunk) override;
+  runtime::VlmEngine& engine() { return *engine_; }
+
+ private:
+  void worker_loop();
+  void post(std::function<void()> job);
+
+  std::string model_id_;
+  std::unique_ptr<runtime::VlmEngine> engine_;
+  runtime::MediaPolicy policy_;
+  int total_timeout_ms_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+// Reads the sampling fields of an OpenAI chat request. Throws prism::InvalidInput.
+runtime::GenerationParams generation_params_from_request(const nlohmann::json& body);
+
+}  // namespace prism::backends

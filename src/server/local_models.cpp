@@ -1,0 +1,65 @@
+#include "server/local_models.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "backends/local_backend.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace prism::server {
+namespace {
+
+// The context window a checkpoint declares, if it declares one.
+std::optional<std::int64_t> declared_context(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "config.json");
+  auto config = nlohmann::json::parse(in, nullptr, false);
+  if (!config.is_object()) return std::nullopt;
+  const auto& text = config.value("text_config", nlohmann::json::object());
+  if (text.is_object() && text.contains("max_position_embeddings") && text["max_position_embeddings"].is_number_integer())
+    return text["max_position_embeddings"].get<std::int64_t>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<router::ModelEntry> discover_local_models(const LocalSettings& settings, const router::Catalog& configured) {
+  std::vector<router::ModelEntry> out;
+  if (settings.models_dir.empty()) return out;
+  const std::filesystem::path root(settings.models_dir);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root, ec)) {
+    log::warn("local models_dir is not a directory; no local models", {{"models_dir", settings.models_dir}});
+    return out;
+  }
+  std::vector<std::filesystem::path> folders;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    if (entry.is_directory() && std::filesystem::exists(entry.path() / "config.json")) folders.push_back(entry.path());
+  }
+  std::sort(folders.begin(), folders.end());
+  for (const auto& dir : folders) {
+    router::ModelEntry m;
+    m.id = dir.filename().string();
+    if (configured.find(m.id)) continue;
+    m.backend = "local";
+    m.local_path = dir.string();
+    m.capabilities = {"text", "vision", "video"};
+    m.context_window = std::min(settings.context_window, declared_context(dir).value_or(settings.context_window));
+    m.quality = settings.quality;
+    m.first_token_timeout_ms = 600000;
+    m.total_timeout_ms = 600000;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& entry, const LocalSettings& settings) {
+  if (entry.local_path.empty()) throw Error("local model '" + entry.id + "' needs path = \"<checkpoint folder>\"");
+  runtime::MediaPolicy policy;
+  if (!settings.allowed_media_dir.empty()) policy.allowed_dir = std::filesystem::path(settings.allowed_media_dir);
+  policy.max_image_pixels = settings.max_image_pixels;
+  auto engine = runtime::VlmEngine::load(entry.local_path, settings.threads);
+  return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms);
+}
+
+}  // namespace prism::server
