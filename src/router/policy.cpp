@@ -74,12 +74,13 @@ struct Weights {
   double quality, cost, latency;
 };
 
-// Score = wq·quality + wc·cost_score + wl·latency_score, each term in 0..1:
-// cost_score = 1 - cost / max cost among the eligible (1 when all are free),
-// latency_score = 1 - latency / max latency among the eligible.
+// Score = wq·quality + wc·cost_score + wl·latency_score, each term in 0..1,
+// the last two relative to the best eligible candidate:
+// cost_score = (min cost + 1e-9) / (cost + 1e-9)  (1 for the cheapest; all free = all 1),
+// latency_score = min latency / latency            (1 for the fastest).
 Weights weights_for(Mode mode) {
   switch (mode) {
-    case Mode::quality: return {0.90, 0.05, 0.05};
+    case Mode::quality: return {0.96, 0.02, 0.02};  // a 0.05 quality lead outweighs any price or speed
     case Mode::cost: return {0.15, 0.80, 0.05};
     case Mode::latency: return {0.15, 0.05, 0.80};
     case Mode::balanced: return {0.10, 0.80, 0.10};  // applied inside the quality band
@@ -145,18 +146,19 @@ Ranking rank_candidates(const RankingInput& in, const PolicySettings& settings) 
   }
 
   if (!eligible.empty()) {
-    double max_cost = 0, max_latency = 0;
+    double min_cost = eligible.front().estimated_cost_usd, min_latency = eligible.front().expected_latency_ms;
     for (const auto& c : eligible) {
-      max_cost = std::max(max_cost, c.estimated_cost_usd);
-      max_latency = std::max(max_latency, c.expected_latency_ms);
+      min_cost = std::min(min_cost, c.estimated_cost_usd);
+      min_latency = std::min(min_latency, c.expected_latency_ms);
       r.best_quality = std::max(r.best_quality, c.quality);
     }
     // Balanced: harder requests narrow the band, so they stay near the best model.
     r.quality_band = settings.quality_band * (1.0 - 0.5 * a.complexity);
     const Weights w = weights_for(r.mode);
     for (auto& c : eligible) {
-      const double cost_score = max_cost > 0 ? 1.0 - c.estimated_cost_usd / max_cost : 1.0;
-      const double latency_score = max_latency > 0 ? 1.0 - c.expected_latency_ms / max_latency : 1.0;
+      constexpr double kCostEpsilon = 1e-9;  // USD; keeps free models comparable
+      const double cost_score = (min_cost + kCostEpsilon) / (c.estimated_cost_usd + kCostEpsilon);
+      const double latency_score = c.expected_latency_ms > 0 ? min_latency / c.expected_latency_ms : 1.0;
       c.score = w.quality * c.quality + w.cost * cost_score + w.latency * latency_score;
       c.in_quality_band = c.quality >= r.best_quality - r.quality_band - 1e-12;
     }
