@@ -251,3 +251,37 @@ TEST(VideoDecode, RejectsVideosWithoutFramesAndGarbage) {
 
 }  // namespace
 }  // namespace prism::vision
+
+namespace prism::vision {
+namespace {
+
+// Damaged copies of the fixture AVI: each must give a consistent sample or InvalidInput.
+TEST(VideoDecodeFuzz, MutatedAvi) {
+  av_log_set_level(AV_LOG_QUIET);
+  const auto seed = testing::read_bytes(testing::case_dir("tiny-a", "inputs") / "video.avi");
+  VideoSamplingConfig s;
+  s.max_frames = 4;
+  std::uint32_t state = 2024;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  int accepted = 0;
+  for (int round = 0; round < 150; ++round) {
+    auto bytes = seed;
+    const int edits = 1 + static_cast<int>(next() % 8);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % bytes.size();
+      if (next() % 5 == 0) bytes.resize(at + 1);
+      else bytes[at] = static_cast<std::uint8_t>(next() >> 24);
+    }
+    try {
+      const VideoSample sample = sample_video(bytes, "fuzz.avi", s);
+      EXPECT_EQ(sample.frames.size(), sample.frame_indices.size());
+      for (const RgbImage& f : sample.frames) EXPECT_EQ(f.pixels.size(), static_cast<std::size_t>(f.width) * f.height * 3);
+      ++accepted;
+    } catch (const InvalidInput&) {
+    }
+  }
+  EXPECT_GT(accepted, 0);  // some damage lands in frames that are never decoded or in padding
+}
+
+}  // namespace
+}  // namespace prism::vision
