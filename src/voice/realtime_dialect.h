@@ -6,10 +6,11 @@
 // How the dialect is chosen: the server passes it in SessionOptions, derived
 // from the handshake (header "OpenAI-Beta: realtime=v1" or the subprotocol
 // "openai-beta.realtime-v1" mean beta; anything else GA). With
-// Dialect::automatic the session starts in GA and switches to beta when the
-// client's first session.update has the beta shape (top-level "modalities",
+// Dialect::automatic the session starts in GA (session.created in the GA
+// shape) and switches to beta when the client's first event is a
+// session.update with the beta shape (top-level "modalities",
 // "input_audio_format", "voice", "turn_detection" or
-// "input_audio_transcription" without "type"/"audio").
+// "input_audio_transcription", and no "type" / "audio").
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -195,6 +195,9 @@ void SessionCore::dispatch(const std::string& frame) {
     emit_error("missing_required_parameter", "Missing required parameter: 'type'.", "type", event_id);
     return;
   }
+  // With Dialect::automatic only a session.update that comes first may
+  // change the dialect: a client that starts with anything else gets GA.
+  if (*type != "session.update") dialect_settled_ = true;
   try {
     const std::string& t = *type;
     if (t == "session.update") on_session_update(event);

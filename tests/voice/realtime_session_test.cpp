@@ -230,7 +230,7 @@ TEST_F(RealtimeSessionTest, G711InputIsDetectedAndTranscribed) {
   RealtimeSession session(log.sender(), std::make_shared<ScriptedReplies>("Okay.", 1ms));
   session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"audio":{"input":{"format":{"type":"audio/pcmu"},"transcription":{"model":"x"},"turn_detection":{"type":"server_vad","create_response":false}}}}})");
   AudioFormat ulaw{AudioFormat::Encoding::mulaw, 8000};
-  const std::string spoken = "please call me back when you have time tomorrow morning";
+  const std::string spoken = "call me back tomorrow";
   auto utterance = speak(spoken, ulaw);
   for (const auto& frame : utterance.appends) session.handle_client_text(frame);
   auto completed = log.wait_for("conversation.item.input_audio_transcription.completed");
@@ -458,6 +458,38 @@ TEST_F(RealtimeSessionTest, BadInputGetsErrorsAndTheSessionStaysConsistent) {
   EXPECT_EQ(done["response"]["audio"]["output"]["voice"], "alloy");
   EXPECT_EQ(done["response"]["output"][0]["content"][0]["transcript"], "Still here.");
   expect_every_event_well_formed(log);
+}
+
+TEST_F(RealtimeSessionTest, ConcurrentSessionsStayIndependent) {
+  constexpr int kSessions = 4;
+  // Slow enough that a cancel sent right after the create always finds it running.
+  auto replies = std::make_shared<ScriptedReplies>("One moment, please. I am checking that for you now.", 30ms);
+  std::vector<std::unique_ptr<EventLog>> logs;
+  std::vector<std::unique_ptr<RealtimeSession>> sessions;
+  for (int i = 0; i < kSessions; ++i) {
+    logs.push_back(std::make_unique<EventLog>());
+    sessions.push_back(std::make_unique<RealtimeSession>(logs.back()->sender(), replies));
+  }
+  // Feed all sessions from several threads at once, as several sockets would.
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kSessions; ++i) {
+    clients.emplace_back([&, i] {
+      auto& s = *sessions[static_cast<size_t>(i)];
+      s.handle_client_text(json{{"type", "conversation.item.create"},
+                                {"item", {{"type", "message"}, {"role", "user"},
+                                          {"content", {{{"type", "input_text"}, {"text", "question " + std::to_string(i)}}}}}}}.dump());
+      s.handle_client_text(R"({"type":"response.create"})");
+      if (i % 2 == 1) s.handle_client_text(R"({"type":"response.cancel","event_id":"late"})");
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (int i = 0; i < kSessions; ++i) {
+    auto done = logs[static_cast<size_t>(i)]->wait_for("response.done");
+    EXPECT_EQ(done["response"]["status"], i % 2 == 1 ? "cancelled" : "completed") << i;
+    expect_every_event_well_formed(*logs[static_cast<size_t>(i)]);
+  }
+  sessions.clear();
+  EXPECT_EQ(replies->live_streams(), 0);
 }
 
 TEST_F(RealtimeSessionTest, CloseMidResponseStopsEverything) {
