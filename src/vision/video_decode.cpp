@@ -4,6 +4,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/error.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
 }
@@ -211,9 +212,17 @@ RgbImage to_rgb(const AVFrame* frame, ScalerHandle& scaler, const std::string& n
                                   frame->width, frame->height, AV_PIX_FMT_RGB24, SWS_BILINEAR, nullptr, nullptr,
                                   nullptr);
   if (!scaler.s) fail(name, "video frames cannot be converted to RGB (pixel format " + std::to_string(frame->format) + ")");
-  std::uint8_t* dst[4] = {image.pixels.data(), nullptr, nullptr, nullptr};
-  int dst_stride[4] = {stride, 0, 0, 0};
+  // Into a 16-byte aligned buffer like PyAV's VideoFrame (av_image_alloc(..., 16)),
+  // so that swscale picks the same code paths, then packed into the image.
+  std::uint8_t* dst[4] = {};
+  int dst_stride[4] = {};
+  if (av_image_alloc(dst, dst_stride, frame->width, frame->height, AV_PIX_FMT_RGB24, 16) < 0)
+    fail(name, "out of memory converting a video frame");
   const int rows = sws_scale(scaler.s, frame->data, frame->linesize, 0, frame->height, dst, dst_stride);
+  for (int y = 0; y < frame->height && rows == frame->height; ++y)
+    std::memcpy(image.pixels.data() + static_cast<std::size_t>(y) * stride,
+                dst[0] + static_cast<std::ptrdiff_t>(y) * dst_stride[0], static_cast<std::size_t>(stride));
+  av_freep(&dst[0]);
   if (rows != frame->height) fail(name, "video frame conversion to RGB failed");
   return image;
 }

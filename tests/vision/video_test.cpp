@@ -130,18 +130,25 @@ TEST(VideoPrompt, FormatsDurationsAndFrameTimesLikePython) {
   EXPECT_EQ(format_frame_time(6001.0), "100:01");
 }
 
-// Writes `frames` PNG-coded rgb24 frames (a moving gradient) at `fps` into `container`.
-void write_test_video(const std::filesystem::path& path, const char* container, int frames, int fps, int w, int h) {
+// Writes `frames` frames of a moving gradient at `fps` into `container`: PNG-coded
+// rgb24 (lossless), or, with `yuv`, MPEG-4 part 2 in yuv420p (lossy, decoded through swscale).
+void write_test_video(const std::filesystem::path& path, const char* container, int frames, int fps, int w, int h,
+                      bool yuv = false) {
   AVFormatContext* out = nullptr;
   ASSERT_GE(avformat_alloc_output_context2(&out, nullptr, container, path.c_str()), 0);
-  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_PNG);
+  const AVCodec* codec = avcodec_find_encoder(yuv ? AV_CODEC_ID_MPEG4 : AV_CODEC_ID_PNG);
   ASSERT_NE(codec, nullptr);
   AVStream* stream = avformat_new_stream(out, nullptr);
   AVCodecContext* enc = avcodec_alloc_context3(codec);
   enc->width = w;
   enc->height = h;
-  enc->pix_fmt = AV_PIX_FMT_RGB24;
+  enc->pix_fmt = yuv ? AV_PIX_FMT_YUV420P : AV_PIX_FMT_RGB24;
   enc->time_base = AVRational{1, fps};
+  if (yuv) {
+    enc->bit_rate = 4'000'000;
+    enc->gop_size = 5;
+    enc->qmax = 2;  // near-lossless so that decoded colours can be checked
+  }
   stream->time_base = enc->time_base;
   stream->avg_frame_rate = AVRational{fps, 1};
   if (out->oformat->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -150,7 +157,7 @@ void write_test_video(const std::filesystem::path& path, const char* container, 
   ASSERT_GE(avio_open(&out->pb, path.c_str(), AVIO_FLAG_WRITE), 0);
   ASSERT_GE(avformat_write_header(out, nullptr), 0);
   AVFrame* frame = av_frame_alloc();
-  frame->format = AV_PIX_FMT_RGB24;
+  frame->format = enc->pix_fmt;
   frame->width = w;
   frame->height = h;
   ASSERT_GE(av_frame_get_buffer(frame, 0), 0);
@@ -163,9 +170,19 @@ void write_test_video(const std::filesystem::path& path, const char* container, 
     }
   };
   for (int i = 0; i < frames; ++i) {
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x)
-        for (int c = 0; c < 3; ++c) frame->data[0][y * frame->linesize[0] + 3 * x + c] = static_cast<std::uint8_t>(x * 7 + y * 3 + c * 50 + i * 11);
+    ASSERT_GE(av_frame_make_writable(frame), 0);
+    if (yuv) {  // flat mid-gray luma with a per-frame level, neutral chroma
+      for (int y = 0; y < h; ++y) std::memset(frame->data[0] + y * frame->linesize[0], 60 + 10 * i, w);
+      for (int y = 0; y < h / 2; ++y) {
+        std::memset(frame->data[1] + y * frame->linesize[1], 128, w / 2);
+        std::memset(frame->data[2] + y * frame->linesize[2], 128, w / 2);
+      }
+    } else {
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          for (int c = 0; c < 3; ++c)
+            frame->data[0][y * frame->linesize[0] + 3 * x + c] = static_cast<std::uint8_t>(x * 7 + y * 3 + c * 50 + i * 11);
+    }
     frame->pts = i;
     ASSERT_GE(avcodec_send_frame(enc, frame), 0);
     drain();
@@ -201,6 +218,28 @@ TEST(VideoDecode, CountsFramesWhenTheContainerHeaderHasNoCount) {
   ASSERT_EQ(sample.frames.size(), 3u);
   // PNG-coded frames are lossless: frame 5's first pixel is what we wrote.
   EXPECT_EQ(sample.frames[1].pixels[0], static_cast<std::uint8_t>(5 * 11));
+  std::filesystem::remove(path);
+}
+
+TEST(VideoDecode, Mp4WithYuvFramesGoesThroughSwscale) {
+  av_log_set_level(AV_LOG_QUIET);
+  const auto path = temp_path("yuv.mp4");
+  write_test_video(path, "mp4", 10, 5, 32, 16, true);
+  VideoSamplingConfig s;
+  s.fps = 1;
+  s.max_frames = 2;
+  const VideoSample sample = sample_video(path, s);
+  EXPECT_EQ(sample.total_frames, 10);
+  EXPECT_EQ(sample.fps, 5.0);
+  EXPECT_EQ(sample.duration_s, 2.0);
+  EXPECT_EQ(sample.frame_indices, (std::vector<int>{0, 9}));
+  ASSERT_EQ(sample.frames.size(), 2u);
+  // Limited-range BT.601: Y=60 -> (60-16)*255/219 = 51; Y=150 -> 156. Gray stays gray.
+  const auto& first = sample.frames[0].pixels;
+  const auto& last = sample.frames[1].pixels;
+  EXPECT_NEAR(first[0], 51, 3);
+  EXPECT_NEAR(last[last.size() / 2], 156, 3);
+  EXPECT_NEAR(first[1], first[0], 2);
   std::filesystem::remove(path);
 }
 
