@@ -37,6 +37,13 @@ class HttpConnection {
   net::awaitable<bool> end_event_stream();
   bool event_stream_started() const { return streaming_; }
 
+  // Forgets the previous response's state (keep-alive connections).
+  void begin_request(bool keep_alive) {
+    streaming_ = false;
+    status_ = 0;
+    keep_alive_ = keep_alive;
+  }
+
   // Whether the connection may serve another request after this one.
   bool keep_alive() const { return keep_alive_; }
   void set_keep_alive(bool keep) { keep_alive_ = keep; }

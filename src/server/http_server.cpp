@@ -118,7 +118,7 @@ net::awaitable<void> HttpServer::session(beast::tcp_stream stream, std::uint64_t
       break;
     }
     Request request = parser.release();
-    connection.set_keep_alive(request.keep_alive() && !draining_);
+    connection.begin_request(request.keep_alive() && !draining_);
     co_await handler_(request, connection);
     if (connection.taken_over() || !connection.keep_alive() || draining_) break;
   }
