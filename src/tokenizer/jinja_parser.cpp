@@ -140,7 +140,22 @@ class Parser {
     }
   }
 
+  // Bounds recursion so that a hostile template cannot overflow the stack
+  // (here, and in the renderer, which recurses along the same tree).
+  class DepthGuard {
+   public:
+    DepthGuard(Parser& parser, const Token& at) : parser_(parser) {
+      if (++parser_.depth_ > kMaxDepth) parser_.fail(at, "template nesting is too deep");
+    }
+    ~DepthGuard() { --parser_.depth_; }
+
+   private:
+    Parser& parser_;
+  };
+  static constexpr int kMaxDepth = 256;
+
   StmtPtr parse_statement() {
+    DepthGuard guard(*this, peek());
     const Token& tag = advance();
     const std::string& name = tag.value;
     if (name == "if") return parse_if(tag);
@@ -278,6 +293,7 @@ class Parser {
   }
 
   ExprPtr parse_expression(bool allow_condition = true) {
+    DepthGuard guard(*this, peek());
     ExprPtr value = parse_or();
     while (allow_condition && is_name("if")) {
       const Token& at = advance();
@@ -375,6 +391,7 @@ class Parser {
   ExprPtr parse_unary_filtered() { return parse_unary(true); }
 
   ExprPtr parse_unary(bool with_filter) {
+    DepthGuard guard(*this, peek());
     ExprPtr e;
     if (is_op("-") || is_op("+")) {
       e = node(Expr::Kind::kUnary, peek());
@@ -598,6 +615,7 @@ class Parser {
   const std::string& name_;
   std::size_t pos_ = 0;
   int loop_depth_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

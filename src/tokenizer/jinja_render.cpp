@@ -39,6 +39,9 @@ class Renderer {
  private:
   enum class Flow { kNormal, kBreak, kContinue };
   static constexpr int kMaxCallDepth = 100;
+  // Budgets that turn a runaway template into an error instead of a hang.
+  static constexpr int64_t kMaxLoopIterations = 2'000'000;
+  static constexpr std::size_t kMaxOutputBytes = 256u << 20;
 
   [[noreturn]] void fail_at(int line, int column, const std::string& message) const {
     throw LocatedError(name_ + ": line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + message);
@@ -150,36 +153,48 @@ class Renderer {
       items = all;
     }
     const auto n = static_cast<int64_t>(items.size());
-    for (int64_t i = 0; i < n; ++i) {
-      Dict loop;
-      loop.set("index", Value(i + 1));
-      loop.set("index0", Value(i));
-      loop.set("revindex", Value(n - i));
-      loop.set("revindex0", Value(n - i - 1));
-      loop.set("first", Value(i == 0));
-      loop.set("last", Value(i == n - 1));
-      loop.set("length", Value(n));
-      loop.set("depth", Value(1));
-      loop.set("depth0", Value(0));
-      loop.set("previtem", i > 0 ? items[static_cast<std::size_t>(i - 1)] : Value::undefined("loop.previtem"));
-      loop.set("nextitem", i + 1 < n ? items[static_cast<std::size_t>(i + 1)] : Value::undefined("loop.nextitem"));
-      loop.set("cycle", Value(Function([i](const CallArgs& a) {
-                 if (a.positional.empty()) throw Error("loop.cycle() needs at least one value");
-                 return a.positional[static_cast<std::size_t>(i) % a.positional.size()];
-               })));
-      frames_.push_back(std::make_shared<Frame>());
-      assign("loop", Value(std::move(loop)));
-      bind_targets(s.targets, items[static_cast<std::size_t>(i)]);
-      Flow flow;
-      try {
-        flow = exec_body(s.bodies[0], out);
-      } catch (...) {
-        frames_.pop_back();
-        throw;
-      }
-      frames_.pop_back();
-      if (flow == Flow::kBreak) break;
+    // One loop object and one scope serve every iteration (refreshed each
+    // time): loops over long conversations stay cheap.
+    auto position = std::make_shared<int64_t>(0);
+    Dict loop_fields;
+    for (const char* key : {"index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0",
+                            "previtem", "nextitem"}) {
+      loop_fields.items.emplace_back(key, Value());
     }
+    loop_fields.items.emplace_back("cycle", Value(Function([position](const CallArgs& a) {
+                                     if (a.positional.empty()) throw Error("loop.cycle() needs at least one value");
+                                     return a.positional[static_cast<std::size_t>(*position) % a.positional.size()];
+                                   })));
+    const Value loop_value(std::move(loop_fields));
+    auto& fields = loop_value.mutable_dict().items;
+    auto scope = std::make_shared<Frame>();
+    frames_.push_back(scope);
+    try {
+      for (int64_t i = 0; i < n; ++i) {
+        if (++iterations_ > kMaxLoopIterations) throw Error("template runs too many loop iterations");
+        if (out.size() > kMaxOutputBytes) throw Error("template output is too large");
+        *position = i;
+        fields[0].second = Value(i + 1);
+        fields[1].second = Value(i);
+        fields[2].second = Value(n - i);
+        fields[3].second = Value(n - i - 1);
+        fields[4].second = Value(i == 0);
+        fields[5].second = Value(i == n - 1);
+        fields[6].second = Value(n);
+        fields[7].second = Value(1);
+        fields[8].second = Value(0);
+        fields[9].second = i > 0 ? items[static_cast<std::size_t>(i - 1)] : Value::undefined("loop.previtem");
+        fields[10].second = i + 1 < n ? items[static_cast<std::size_t>(i + 1)] : Value::undefined("loop.nextitem");
+        scope->clear();
+        assign("loop", loop_value);
+        bind_targets(s.targets, items[static_cast<std::size_t>(i)]);
+        if (exec_body(s.bodies[0], out) == Flow::kBreak) break;
+      }
+    } catch (...) {
+      frames_.pop_back();
+      throw;
+    }
+    frames_.pop_back();
     if (n == 0 && s.bodies.size() > 1) exec_body(s.bodies[1], out);
   }
 
@@ -327,6 +342,7 @@ class Renderer {
   const std::string& name_;
   std::vector<std::shared_ptr<Frame>> frames_;
   int depth_ = 0;
+  int64_t iterations_ = 0;
 };
 
 }  // namespace

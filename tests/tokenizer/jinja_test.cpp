@@ -199,6 +199,17 @@ TEST(JinjaErrors, MessagesNameTheLineAndColumn) {
   EXPECT_NE(error_of("{% break %}").find("outside of a loop"), std::string::npos);
 }
 
+TEST(JinjaErrors, HostileTemplatesFailCleanly) {
+  EXPECT_NE(error_of("{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}").find("nesting is too deep"),
+            std::string::npos);
+  std::string nested;
+  for (int i = 0; i < 2000; ++i) nested += "{% if true %}";
+  EXPECT_NE(error_of(nested).find("nesting is too deep"), std::string::npos);
+  EXPECT_NE(error_of("{% for a in range(3000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}").find("too many loop iterations"),
+            std::string::npos);
+  EXPECT_NE(error_of("{{ range(10000000000) }}").find("too large"), std::string::npos);
+}
+
 // ChatML with a default system prompt (the template Qwen2 checkpoints ship).
 TEST(RealTemplates, ChatMlWithDefaultSystemMessage) {
   const std::string source =
