@@ -92,8 +92,9 @@ void SessionCore::start_response(const json& params, TurnTiming timing, std::uni
   emit({{"type", event_type("conversation.item.added")},
         {"previous_item_id", previous.empty() ? json(nullptr) : json(previous)},
         {"item", item}});
-  json part_json = r->audio ? json{{"type", wire_dialect() == Dialect::beta ? "audio" : "output_audio"}, {"transcript", ""}}
-                            : json{{"type", wire_dialect() == Dialect::beta ? "text" : "output_text"}, {"text", ""}};
+  // Content-part events name the part "audio" / "text" in both dialects
+  // (items name it "output_audio" / "output_text" in GA).
+  json part_json = r->audio ? json{{"type", "audio"}, {"transcript", ""}} : json{{"type", "text"}, {"text", ""}};
   emit({{"type", "response.content_part.added"}, {"response_id", r->id}, {"item_id", r->item_id},
         {"output_index", 0}, {"content_index", 0}, {"part", part_json}});
 
@@ -340,8 +341,9 @@ void SessionCore::finish_response(const std::string& status, const json& status_
     }
   }
   const bool beta = wire_dialect() == Dialect::beta;
-  json part = r.audio ? json{{"type", beta ? "audio" : "output_audio"}, {"transcript", r.delivered}}
-                      : json{{"type", beta ? "text" : "output_text"}, {"text", r.delivered}};
+  json part = r.audio ? json{{"type", "audio"}, {"transcript", r.delivered}} : json{{"type", "text"}, {"text", r.delivered}};
+  json item_part = r.audio ? json{{"type", beta ? "audio" : "output_audio"}, {"transcript", r.delivered}}
+                           : json{{"type", beta ? "text" : "output_text"}, {"text", r.delivered}};
   json ids = {{"response_id", r.id}, {"item_id", r.item_id}, {"output_index", 0}, {"content_index", 0}};
   auto with_ids = [&](json e) {
     e.update(ids);
@@ -355,7 +357,7 @@ void SessionCore::finish_response(const std::string& status, const json& status_
   }
   emit(with_ids({{"type", "response.content_part.done"}, {"part", part}}));
   json item = {{"id", r.item_id}, {"object", "realtime.item"}, {"type", "message"}, {"status", item_status},
-               {"role", "assistant"}, {"content", json::array({part})}};
+               {"role", "assistant"}, {"content", json::array({item_part})}};
   emit({{"type", "response.output_item.done"}, {"response_id", r.id}, {"output_index", 0}, {"item", item}});
   if (!beta) {
     ConversationItem* stored = conversation_.find(r.item_id);

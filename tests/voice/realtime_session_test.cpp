@@ -144,6 +144,9 @@ TEST_F(RealtimeSessionTest, FullSpokenTurnInTheGaDialect) {
   EXPECT_EQ(done["response"]["usage"]["input_tokens"], 42);
   auto part = done["response"]["output"][0]["content"][0];
   EXPECT_EQ(part["type"], "output_audio");
+  // Content-part events call it "audio" (the GA schema's enum is audio | text).
+  EXPECT_EQ(log.wait_for("response.content_part.added")["part"], (json{{"type", "audio"}, {"transcript", ""}}));
+  EXPECT_EQ(log.wait_for("response.content_part.done")["part"], (json{{"type", "audio"}, {"transcript", kReply}}));
   EXPECT_EQ(part["transcript"], kReply);
   std::string deltas;
   for (const auto& d : log.of_type("response.output_audio_transcript.delta")) deltas += d["delta"].get<std::string>();
