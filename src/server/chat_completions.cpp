@@ -36,41 +36,45 @@ struct InflightGuard {
 
 }  // namespace
 
+router::Decision Gateway::prepare_chat(const nlohmann::json& body, const RequestContext& ctx) {
+  const std::string model = body["model"].get<std::string>();
+  const auto permitted = permitted_models(ctx);
+  if (!router::is_routed_model_name(model)) {
+    if (!router_->catalog().find(model))
+      throw ApiError{http::status::not_found, "the model '" + model + "' does not exist", "invalid_request_error",
+                     "model", "model_not_found"};
+    if (permitted && !permitted->count(model))
+      throw ApiError{http::status::forbidden, "this API key may not use the model '" + model + "'",
+                     "permission_error", "model", "model_not_permitted"};
+  }
+  if (draining_) {
+    ApiError e{http::status::service_unavailable, "the server is shutting down", "server_error"};
+    e.retry_after_s = 1;
+    throw e;
+  }
+  if (inflight_.load() >= config_.server.max_inflight_requests) {
+    metrics_.add("prism_rejected_total", {{"reason", "saturated"}});
+    ApiError e{http::status::too_many_requests,
+               "the server is saturated (" + std::to_string(config_.server.max_inflight_requests) +
+                   " requests in progress); retry shortly",
+               "rate_limit_error", std::nullopt, "server_saturated"};
+    e.retry_after_s = 1;
+    throw e;
+  }
+  try {
+    return router_->decide(route_request(body, ctx));
+  } catch (const InvalidInput& e) {
+    throw bad_request(e.what(), "routing", "invalid_value");
+  }
+}
+
 net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection& connection, RequestContext& ctx) {
   std::optional<ApiError> early;
   nlohmann::json body;
   router::Decision decision;
   try {
     body = parse_chat_request(request.body());
-    const std::string model = body["model"].get<std::string>();
-    const auto permitted = permitted_models(ctx);
-    if (!router::is_routed_model_name(model)) {
-      if (!router_->catalog().find(model))
-        throw ApiError{http::status::not_found, "the model '" + model + "' does not exist", "invalid_request_error",
-                       "model", "model_not_found"};
-      if (permitted && !permitted->count(model))
-        throw ApiError{http::status::forbidden, "this API key may not use the model '" + model + "'",
-                       "permission_error", "model", "model_not_permitted"};
-    }
-    if (draining_) {
-      ApiError e{http::status::service_unavailable, "the server is shutting down", "server_error"};
-      e.retry_after_s = 1;
-      throw e;
-    }
-    if (inflight_.load() >= config_.server.max_inflight_requests) {
-      metrics_.add("prism_rejected_total", {{"reason", "saturated"}});
-      ApiError e{http::status::too_many_requests,
-                 "the server is saturated (" + std::to_string(config_.server.max_inflight_requests) +
-                     " requests in progress); retry shortly",
-                 "rate_limit_error", std::nullopt, "server_saturated"};
-      e.retry_after_s = 1;
-      throw e;
-    }
-    try {
-      decision = router_->decide(route_request(body, ctx));
-    } catch (const InvalidInput& e) {
-      throw bad_request(e.what(), "routing", "invalid_value");
-    }
+    decision = prepare_chat(body, ctx);
   } catch (const ApiError& e) {
     early = e;
   }
@@ -78,7 +82,55 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
     co_await connection.send(make_error_response(*early, ctx.version, ctx.id));
     co_return;
   }
+  const bool stream = body.value("stream", false);
+  const std::string decision_id = decision.id;
+  auto stream_headers = [&](const std::string& model_id) {
+    http::fields headers;
+    headers.set("x-request-id", ctx.id);
+    headers.set("x-prism-decision-id", decision_id);
+    headers.set("x-prism-model", model_id);
+    return headers;
+  };
+  // Streamed chunks go to the client as they come; the response starts with
+  // the first one, which is what closes the door on fallbacks.
+  auto sink = [&](const router::ModelEntry& model, nlohmann::json& chunk) -> net::awaitable<bool> {
+    if (!connection.event_stream_started() &&
+        !co_await connection.start_event_stream(stream_headers(model.id), ctx.version, true))
+      co_return false;
+    co_return co_await connection.send_event(chunk.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  };
+  ChatRun run = co_await run_chat(std::move(body), std::move(decision), ctx, sink);
 
+  if (run.ok) {
+    if (stream) {
+      bool alive = connection.event_stream_started() ||  // an empty stream is still a valid one
+                   co_await connection.start_event_stream(stream_headers(run.model->id), ctx.version, true);
+      if (alive && co_await connection.send_event("[DONE]")) co_await connection.end_event_stream();
+    } else {
+      run.outcome.response["model"] = run.model->id;
+      Response res = make_json_response(http::status::ok, run.outcome.response, ctx.version, ctx.id);
+      res.set("x-prism-decision-id", decision_id);
+      res.set("x-prism-model", run.model->id);
+      co_await connection.send(std::move(res));
+    }
+    co_return;
+  }
+  if (run.client_gone) co_return;
+  if (connection.event_stream_started()) {
+    // Too late to fall back: end the stream with an error event.
+    co_await connection.send_event(run.error->body().dump());
+    co_await connection.end_event_stream();
+    connection.set_keep_alive(false);
+    co_return;
+  }
+  Response res = make_error_response(*run.error, ctx.version, ctx.id);
+  res.set("x-prism-decision-id", decision_id);
+  co_await connection.send(std::move(res));
+}
+
+net::awaitable<Gateway::ChatRun> Gateway::run_chat(nlohmann::json body, router::Decision decision,
+                                                   const RequestContext& ctx, ChunkSink sink) {
+  ChatRun run;
   ++inflight_;
   InflightGuard guard{inflight_};
   auto& decisions = router_->decisions();
@@ -93,10 +145,8 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
     e.extra["decision_id"] = decision.id;
     e.extra["decision"] = decision.record;
     decisions.finish(decision.id, {{"outcome", {{"status", "unroutable"}, {"http_status", 422}}}});
-    Response res = make_error_response(e, ctx.version, ctx.id);
-    res.set("x-prism-decision-id", decision.id);
-    co_await connection.send(std::move(res));
-    co_return;
+    run.error = e;
+    co_return run;
   }
   metrics_.add("prism_router_choices_total", {{"route", decision.route}, {"model", eligible.front()->model->id}});
 
@@ -129,19 +179,10 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
     call.stream = stream;
     call.request_id = ctx.id;
 
-    // Streamed chunks go to the client as they come; the response starts
-    // with the first one, which is what closes the door on fallbacks.
-    const std::string created_id = "chatcmpl-" + ctx.id;
     auto on_chunk = [&](nlohmann::json& chunk) -> net::awaitable<bool> {
-      if (!connection.event_stream_started()) {
-        http::fields headers;
-        headers.set("x-request-id", ctx.id);
-        headers.set("x-prism-decision-id", decision.id);
-        headers.set("x-prism-model", model.id);
-        if (!co_await connection.start_event_stream(headers, ctx.version, true)) co_return false;
-      }
       chunk["model"] = model.id;
-      co_return co_await connection.send_event(chunk.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      run.streamed = true;
+      co_return co_await sink(model, chunk);
     };
 
     backends::ChatOutcome outcome = co_await backends_.at(model.id)->chat(std::move(call), on_chunk);
@@ -152,29 +193,12 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
       const std::int64_t prompt_tokens = outcome.usage_reported ? outcome.prompt_tokens : decision.analysis.prompt_tokens;
       const std::int64_t completion_tokens = outcome.completion_tokens;
       const double cost = model.estimated_cost_usd(prompt_tokens, completion_tokens);
-      bool delivered = true;
-      if (stream) {
-        if (!connection.event_stream_started()) {  // an empty stream: still a valid one
-          http::fields headers;
-          headers.set("x-request-id", ctx.id);
-          headers.set("x-prism-decision-id", decision.id);
-          headers.set("x-prism-model", model.id);
-          delivered = co_await connection.start_event_stream(headers, ctx.version, true);
-        }
-        delivered = delivered && co_await connection.send_event("[DONE]") && co_await connection.end_event_stream();
-      } else {
-        outcome.response["model"] = model.id;
-        Response res = make_json_response(http::status::ok, outcome.response, ctx.version, ctx.id);
-        res.set("x-prism-decision-id", decision.id);
-        res.set("x-prism-model", model.id);
-        delivered = co_await connection.send(std::move(res));
-      }
       decisions.update(decision.id, [&](nlohmann::json& r) {
         r["attempts"].push_back({{"model", model.id}, {"result", "ok"}, {"elapsed_ms", round1(elapsed)}});
       });
       decisions.finish(decision.id, {{"chosen", model.id},
                                      {"outcome",
-                                      {{"status", delivered ? "ok" : "client_disconnected"},
+                                      {{"status", "ok"},
                                        {"http_status", 200},
                                        {"model", model.id},
                                        {"time_to_first_token_ms", round1(outcome.ttft_ms)},
@@ -192,7 +216,10 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
       metrics_.add("prism_tokens_total", {{"model", model.id}, {"direction", "completion"}},
                    static_cast<double>(completion_tokens));
       metrics_.add("prism_cost_usd_total", labels, cost);
-      co_return;
+      run.ok = true;
+      run.model = &model;
+      run.outcome = std::move(outcome);
+      co_return run;
     }
 
     const backends::BackendFailure& failure = *outcome.failure;
@@ -225,20 +252,17 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
     });
     last_failure = failure;
     if (client_gone) break;
-    if (outcome.streamed_any) {
-      // Too late to fall back: end the stream with an error event.
-      ApiError e{http::status::bad_gateway, "the model failed mid-stream: " + failure.message, "server_error",
-                 std::nullopt, "upstream_stream_interrupted"};
-      co_await connection.send_event(e.body().dump());
-      co_await connection.end_event_stream();
-      connection.set_keep_alive(false);
+    if (outcome.streamed_any) {  // too late to fall back
+      run.error = ApiError{http::status::bad_gateway, "the model failed mid-stream: " + failure.message,
+                           "server_error", std::nullopt, "upstream_stream_interrupted"};
       break;
     }
     if (!failure.retryable()) break;
   }
 
   // Nothing succeeded.
-  const bool streamed = connection.event_stream_started();
+  run.client_gone = client_gone;
+  const bool streamed = run.streamed;
   nlohmann::json outcome = {{"status", client_gone ? "client_disconnected" : "failed"},
                             {"model", last_model.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_model)},
                             {"total_ms", round1(ms_since(ctx.start))},
@@ -249,7 +273,7 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
   if (client_gone || streamed) {
     outcome["http_status"] = 200;
     decisions.finish(decision.id, {{"outcome", outcome}});
-    co_return;
+    co_return run;
   }
 
   ApiError e;
@@ -281,9 +305,8 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
   }
   outcome["http_status"] = static_cast<int>(e.status);
   decisions.finish(decision.id, {{"outcome", outcome}});
-  Response res = make_error_response(e, ctx.version, ctx.id);
-  res.set("x-prism-decision-id", decision.id);
-  co_await connection.send(std::move(res));
+  run.error = e;
+  co_return run;
 }
 
 }  // namespace prism::server

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -40,6 +41,26 @@ class Gateway {
   ~Gateway();
 
   net::awaitable<void> handle(Request& request, HttpConnection& connection);
+
+  // The outcome of running one chat request through its decision.
+  struct ChatRun {
+    bool ok = false;
+    const router::ModelEntry* model = nullptr;  // the model that answered
+    backends::ChatOutcome outcome;              // non-stream: outcome.response is the body
+    std::optional<ApiError> error;              // when !ok and the client is still there
+    bool streamed = false;                      // a chunk reached the sink
+    bool client_gone = false;
+  };
+  // Receives each streamed chunk ("model" already the catalog id); false = client gone.
+  using ChunkSink = std::function<net::awaitable<bool>(const router::ModelEntry&, nlohmann::json&)>;
+
+  // Validation beyond the body's shape (model known and permitted, server
+  // not draining or saturated) and the routing decision. Throws ApiError.
+  router::Decision prepare_chat(const nlohmann::json& body, const RequestContext& ctx);
+  // Tries the decision's candidates in order, falling back while nothing
+  // has been streamed; records attempts, outcome, health and metrics.
+  net::awaitable<ChatRun> run_chat(nlohmann::json body, router::Decision decision, const RequestContext& ctx,
+                                   ChunkSink sink);
 
   router::Router& router() { return *router_; }
   const Config& config() const { return config_; }
