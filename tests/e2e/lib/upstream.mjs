@@ -3,21 +3,25 @@
 // slowly or quickly, fail with 500 or 429, stall before the first token, or
 // drop the connection mid-stream. It records what it received.
 import http from 'node:http';
+import https from 'node:https';
 
 export class FakeUpstream {
-  constructor(name, behaviour = {}) {
+  // `tls` = { key, cert } (PEM) serves HTTPS instead of HTTP.
+  constructor(name, behaviour = {}, { tls = null } = {}) {
     this.name = name;
+    this.tls = tls;
     this.behaviour = { mode: 'ok', reply: `hello from ${name}`, chunkDelayMs: 0, delayMs: 0, ...behaviour };
     this.requests = [];
     this.sockets = new Set();
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req, res) => this.handle(req, res);
+    this.server = tls ? https.createServer(tls, handler) : http.createServer(handler);
     this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
   }
 
   async start() {
     await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = this.server.address().port;
-    this.baseUrl = `http://127.0.0.1:${this.port}/v1`;
+    this.baseUrl = `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/v1`;
     return this;
   }
 
