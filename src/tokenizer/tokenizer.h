@@ -20,6 +20,7 @@ namespace prism::tokenizer {
 class Tokenizer {
  public:
   // Throws prism::Error naming the file and what is wrong or unsupported.
+  // Copies are cheap and share the (immutable, thread-safe) vocabulary.
   static Tokenizer load(const std::filesystem::path& tokenizer_json);
   // Same from an already parsed document; `where` names it in errors.
   static Tokenizer from_json(const nlohmann::json& document, const std::string& where);
@@ -49,6 +50,7 @@ class Tokenizer {
 // Incremental detokenizer for streaming: returns the new text for each id,
 // holding back the bytes of an incomplete UTF-8 sequence. The concatenation of
 // every push() and the final flush() equals Tokenizer::decode of all ids.
+// Keeps its own (cheap, shared-state) copy of the tokenizer.
 class StreamingDecoder {
  public:
   StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens);
@@ -57,7 +59,7 @@ class StreamingDecoder {
   std::string flush();
 
  private:
-  const Tokenizer& tokenizer_;
+  Tokenizer tokenizer_;
   bool skip_special_tokens_;
   std::string pending_;
 };

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -181,6 +182,25 @@ TEST(TokenizerFuzz, LongWordWithoutSpacesIsFast) {
   std::string text;
   for (int i = 0; i < 20000; ++i) text += static_cast<char>('a' + (i * 7) % 26);
   EXPECT_EQ(tokenizer.decode(tokenizer.encode(text), false), text);
+}
+
+TEST(TokenizerThreads, ConcurrentEncodesAgreeWithSerialOnes) {
+  const Tokenizer tokenizer = Tokenizer::load(kTinyA);
+  std::mt19937 rng(5);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) texts.push_back(random_text(rng));
+  std::vector<std::vector<int32_t>> serial;
+  for (const auto& t : texts) serial.push_back(Tokenizer::load(kTinyA).encode(t));
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int k = 0; k < 4; ++k) {
+    threads.emplace_back([&, k] {
+      const Tokenizer copy = tokenizer;  // copies share the vocabulary and cache
+      for (std::size_t i = 0; i < texts.size(); ++i) mismatches[k] += copy.encode(texts[(i + k * 50) % texts.size()]) != serial[(i + k * 50) % texts.size()];
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int m : mismatches) EXPECT_EQ(m, 0);
 }
 
 TEST(StreamingDecoder, HoldsBackIncompleteUtf8) {
