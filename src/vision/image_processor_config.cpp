@@ -119,12 +119,11 @@ ImageProcessorConfig parse_image_processor_config(const json& ip, const std::str
   return config;
 }
 
-ImageProcessorConfig load_image_processor_config(const std::filesystem::path& dir) {
-  const auto processor_path = dir / "processor_config.json";
+namespace {
+
+ImageProcessorConfig load_image_part(const std::filesystem::path& dir, const json& processor,
+                                     const std::filesystem::path& processor_path) {
   const auto preprocessor_path = dir / "preprocessor_config.json";
-  if (!std::filesystem::exists(processor_path))
-    throw Error(processor_path.string() + ": file is missing (needed for image_seq_len)");
-  const json processor = read_json_file(processor_path);
   if (std::filesystem::exists(preprocessor_path))
     return parse_image_processor_config(read_json_file(preprocessor_path), preprocessor_path.string(), processor,
                                         processor_path.string());
@@ -134,6 +133,24 @@ ImageProcessorConfig load_image_processor_config(const std::filesystem::path& di
                                         processor_path.string());
   throw Error(preprocessor_path.string() + ": file is missing and " + processor_path.string() +
               " has no \"image_processor\" section");
+}
+
+}  // namespace
+
+ImageProcessorConfig load_image_processor_config(const std::filesystem::path& dir) {
+  const auto processor_path = dir / "processor_config.json";
+  if (!std::filesystem::exists(processor_path))
+    throw Error(processor_path.string() + ": file is missing (needed for image_seq_len)");
+  const json processor = read_json_file(processor_path);
+  ImageProcessorConfig config = load_image_part(dir, processor, processor_path);
+  // Newer checkpoints may keep the video settings in their own file.
+  const auto video_path = dir / "video_preprocessor_config.json";
+  if (!config.video_sampling && std::filesystem::exists(video_path)) {
+    const json video = read_json_file(video_path);
+    if (auto it = video.find("video_sampling"); video.is_object() && it != video.end() && !it->is_null())
+      config.video_sampling = parse_video_sampling(*it, video_path.string());
+  }
+  return config;
 }
 
 }  // namespace prism::vision

@@ -3,7 +3,8 @@
 // Read from `preprocessor_config.json` (SmolVLMImageProcessor) plus
 // `processor_config.json`'s `image_seq_len`; newer checkpoints may instead
 // embed the image processor settings as `processor_config.json`'s
-// "image_processor" section (and video settings in "video_processor").
+// "image_processor" section, and the video settings in a "video_processor"
+// section or a `video_preprocessor_config.json` (its `video_sampling`).
 #pragma once
 
 #include <array>

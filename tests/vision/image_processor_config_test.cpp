@@ -61,6 +61,19 @@ TEST(ImageProcessorConfig, AcceptsTheEmbeddedImageProcessorLayout) {
   EXPECT_EQ(c.image_seq_len, 9);
 }
 
+TEST(ImageProcessorConfig, FindsVideoSamplingInAVideoPreprocessorFile) {
+  auto pre = read_json(checkpoint_dir("tiny-a") / "preprocessor_config.json");
+  const json sampling = pre["video_sampling"];
+  pre.erase("video_sampling");
+  TempDir dir;
+  dir.write("processor_config.json", json{{"image_seq_len", 4}, {"image_processor", pre}});
+  EXPECT_FALSE(load_image_processor_config(dir.path()).video_sampling.has_value());
+  dir.write("video_preprocessor_config.json", json{{"video_sampling", sampling}});
+  const ImageProcessorConfig c = load_image_processor_config(dir.path());
+  ASSERT_TRUE(c.video_sampling.has_value());
+  EXPECT_EQ(c.video_sampling->max_frames, sampling["max_frames"].get<int>());
+}
+
 TEST(ImageProcessorConfig, MissingKeysNameFileAndKey) {
   const auto pre = read_json(checkpoint_dir("tiny-a") / "preprocessor_config.json");
   const auto expect_error = [&](const json& preprocessor, const json& processor, const std::string& key,
