@@ -8,6 +8,8 @@
 #include "core/log.h"
 #include "server/chat_request.h"
 #include "server/local_models.h"
+#include "server/realtime_endpoint.h"
+#include "voice/recognizer_warmup.h"
 
 namespace prism::server {
 namespace {
@@ -81,6 +83,37 @@ Gateway::Gateway(Config config)
     log::info("decision log reloaded", {{"records", log->lines_loaded_at_start()}, {"path", config_.server.decision_log}});
   router_ = std::make_unique<router::Router>(std::move(catalog), config_.router, log);
   declare_metrics();
+  // Speech recognisers take ~300 ms each to start: warm them off the start-up
+  // path so the first spoken turn does not pay for it.
+  net::post(speech_pool_, [] {
+    try {
+      voice::warm_recognizers(voice::RecognizerPool::shared(), 2);
+    } catch (const std::exception& e) {
+      log::error("speech recognisers did not start; voice turns will fail", {{"error", e.what()}});
+    }
+  });
+}
+
+void Gateway::set_draining(bool draining) {
+  draining_ = draining;
+  if (draining) realtime_.close_all();
+}
+
+const ApiKey* Gateway::authenticate(const RequestContext& ctx, const std::string& subprotocol_key) {
+  if (!api_keys_.enabled()) return nullptr;
+  auto it = ctx.headers.find("authorization");
+  const ApiKey* key = nullptr;
+  if (it != ctx.headers.end()) key = api_keys_.authenticate(it->second);
+  else if (!subprotocol_key.empty()) key = api_keys_.find_key(subprotocol_key);
+  if (!key) {
+    metrics_.add("prism_rejected_total", {{"reason", "unauthorized"}});
+    throw ApiError(http::status::unauthorized,
+                   it == ctx.headers.end() && subprotocol_key.empty()
+                       ? "missing API key: send it as 'Authorization: Bearer <key>'"
+                       : "incorrect API key provided",
+                   "invalid_request_error", std::nullopt, "invalid_api_key");
+  }
+  return key;
 }
 
 Gateway::~Gateway() = default;
@@ -103,6 +136,14 @@ void Gateway::declare_metrics() {
   metrics_.declare_gauge("prism_inflight_requests", "Chat requests in progress.");
   metrics_.declare_gauge("prism_model_inflight", "Requests in progress per model.");
   metrics_.declare_gauge("prism_model_circuit_open", "1 when a model's circuit breaker is open.");
+  const std::vector<double> voice_seconds = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5};
+  metrics_.declare_histogram("prism_voice_turn_seconds",
+                             "Spoken turns: time from the end of speech to each stage (prism.turn.timing).",
+                             voice_seconds);
+  metrics_.declare_histogram("prism_voice_first_audio_seconds",
+                             "Spoken turns: end of speech / end of turn detected -> first audio byte sent.",
+                             voice_seconds);
+  metrics_.declare_gauge("prism_realtime_sessions", "Realtime WebSocket sessions open.");
 }
 
 std::optional<std::set<std::string>> Gateway::permitted_models(const RequestContext& ctx) const {
@@ -138,6 +179,18 @@ net::awaitable<void> Gateway::handle(Request& request, HttpConnection& connectio
 }
 
 net::awaitable<void> Gateway::dispatch(Request& request, HttpConnection& connection, RequestContext& ctx) {
+  if (ctx.path == "/v1/realtime") {
+    co_await serve_realtime(*this, realtime_, request, connection, ctx);
+    co_return;
+  }
+  if (ctx.path == "/v1/audio/transcriptions") {
+    co_await audio_transcriptions(request, connection, ctx);
+    co_return;
+  }
+  if (ctx.path == "/v1/audio/speech") {
+    co_await audio_speech(request, connection, ctx);
+    co_return;
+  }
   std::optional<Response> response;
   try {
     response = route(request, ctx);
@@ -170,17 +223,7 @@ std::optional<Response> Gateway::route(const Request& request, RequestContext& c
     return metrics_response(ctx);
   }
 
-  if (api_keys_.enabled()) {
-    auto it = ctx.headers.find("authorization");
-    ctx.api_key = it == ctx.headers.end() ? nullptr : api_keys_.authenticate(it->second);
-    if (!ctx.api_key) {
-      metrics_.add("prism_rejected_total", {{"reason", "unauthorized"}});
-      throw ApiError(http::status::unauthorized,
-                     it == ctx.headers.end() ? "missing API key: send it as 'Authorization: Bearer <key>'"
-                                             : "incorrect API key provided",
-                     "invalid_request_error", std::nullopt, "invalid_api_key");
-    }
-  }
+  ctx.api_key = authenticate(ctx, "");
 
   if (path == "/v1/chat/completions") {
     require(http::verb::post);

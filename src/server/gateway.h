@@ -11,6 +11,7 @@
 #include <string>
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "backends/backend.h"
 #include "core/metrics.h"
@@ -19,6 +20,7 @@
 #include "server/config.h"
 #include "server/http_connection.h"
 #include "server/openai_error.h"
+#include "server/realtime_registry.h"
 
 namespace prism::server {
 
@@ -65,7 +67,12 @@ class Gateway {
   router::Router& router() { return *router_; }
   const Config& config() const { return config_; }
   MetricsRegistry& metrics() { return metrics_; }
-  void set_draining(bool draining) { draining_ = draining; }
+  // Draining also closes realtime WebSockets with a close frame.
+  void set_draining(bool draining);
+  bool draining() const { return draining_.load(); }
+  // The API key of a request (Authorization: Bearer, else `subprotocol_key`
+  // from a WebSocket handshake); null when keys are off. Throws ApiError 401.
+  const ApiKey* authenticate(const RequestContext& ctx, const std::string& subprotocol_key);
   int inflight() const { return inflight_.load(); }
   // Flushes the decision log (called at shutdown).
   void flush();
@@ -73,6 +80,8 @@ class Gateway {
  private:
   net::awaitable<void> dispatch(Request& request, HttpConnection& connection, RequestContext& ctx);
   net::awaitable<void> chat_completions(Request& request, HttpConnection& connection, RequestContext& ctx);
+  net::awaitable<void> audio_transcriptions(Request& request, HttpConnection& connection, RequestContext& ctx);
+  net::awaitable<void> audio_speech(Request& request, HttpConnection& connection, RequestContext& ctx);
   // Every route but chat completions; nullopt = serve chat completions. Throws ApiError.
   std::optional<Response> route(const Request& request, RequestContext& ctx);
   Response metrics_response(const RequestContext& ctx);
@@ -94,6 +103,8 @@ class Gateway {
   std::atomic<int> inflight_{0};
   std::atomic<bool> draining_{false};
   std::chrono::steady_clock::time_point started_;
+  RealtimeRegistry realtime_;
+  net::thread_pool speech_pool_{2};  // speech engines run here, off the io threads
 };
 
 }  // namespace prism::server
