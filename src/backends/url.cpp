@@ -28,7 +28,9 @@ Url parse_url(const std::string& text) {
     if (close == std::string::npos) throw Error("URL '" + text + "' has an unterminated IPv6 address");
     url.host = authority.substr(1, close - 1);
     authority = authority.substr(close + 1);
-    if (!authority.empty() && authority[0] == ':') url.port = authority.substr(1);
+    if (!authority.empty() && authority[0] != ':')
+      throw Error("URL '" + text + "' has unexpected text after the IPv6 address");
+    if (!authority.empty()) url.port = authority.substr(1);
   } else {
     const auto colon = authority.rfind(':');
     url.host = authority.substr(0, colon);

@@ -10,6 +10,7 @@
 #include "server/config.h"
 #include "server/gateway.h"
 #include "server/http_server.h"
+#include "vision/ffmpeg_logging.h"
 
 namespace prism::cli {
 namespace {
@@ -26,6 +27,7 @@ struct ServeOptions {
 
 int run_serve(const ServeOptions& opt) {
   log::set_level(log::parse_level(opt.log_level));
+  vision::silence_ffmpeg_logs();
   if (opt.print_default_config) {
     std::cout << server::embedded_default_config();
     return 0;

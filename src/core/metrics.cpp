@@ -25,6 +25,17 @@ std::string number(double v) {
   return buf;
 }
 
+// HELP text escapes only backslash and newline (exposition format 0.0.4).
+std::string escape_help(const std::string& help) {
+  std::string out;
+  for (char c : help) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
 std::string with_extra_label(const std::string& labels, const std::string& extra) {
   return "{" + labels + (labels.empty() ? "" : ",") + extra + "}";
 }
@@ -96,7 +107,7 @@ std::string MetricsRegistry::render() const {
   std::ostringstream out;
   for (const auto& [name, f] : families_) {
     const char* type = f.type == Type::counter ? "counter" : f.type == Type::gauge ? "gauge" : "histogram";
-    out << "# HELP " << name << " " << f.help << "\n# TYPE " << name << " " << type << "\n";
+    out << "# HELP " << name << " " << escape_help(f.help) << "\n# TYPE " << name << " " << type << "\n";
     for (const auto& [labels, s] : f.series) {
       if (f.type != Type::histogram) {
         out << name << (labels.empty() ? "" : "{" + labels + "}") << " " << number(s.value) << "\n";

@@ -1,6 +1,9 @@
 #include "router/catalog.h"
 
+#include <algorithm>
+
 #include "core/error.h"
+#include "router/request_analysis.h"
 
 namespace prism::router {
 
@@ -25,7 +28,13 @@ void validate_model_entry(const ModelEntry& m) {
     if (!(q >= 0.0 && q <= 1.0)) throw Error(where + field + " must be within 0..1, got " + std::to_string(q));
   };
   check_quality(m.quality, "quality");
-  for (const auto& [category, q] : m.quality_by_category) check_quality(q, "quality." + category);
+  for (const auto& [category, q] : m.quality_by_category) {
+    const auto& known = task_categories();
+    if (std::find(known.begin(), known.end(), category) == known.end())
+      throw Error(where + "quality." + category + " is not a task category (overall, chat, code, math, reasoning, "
+                          "summarization, extraction, translation, creative)");
+    check_quality(q, "quality." + category);
+  }
   if (m.max_concurrency && *m.max_concurrency <= 0) throw Error(where + "max_concurrency must be positive");
   if (m.connect_timeout_ms <= 0 || m.first_token_timeout_ms <= 0 || m.total_timeout_ms <= 0)
     throw Error(where + "timeouts must be positive milliseconds");

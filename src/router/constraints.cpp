@@ -68,11 +68,14 @@ std::set<std::string> string_set(const nlohmann::json& v, const std::string& fie
   return out;
 }
 
-double parse_header_number(const std::string& text, const std::string& header) {
+// Plain decimal numbers only (no hex, no leading space), as in the body.
+double parse_header_number(const std::string& text, const std::string& header, bool allow_zero) {
+  const bool plain = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
   char* end = nullptr;
-  const double d = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(d) || d < 0)
-    throw InvalidInput("header " + header + " must be a non-negative number, got \"" + text + "\"");
+  const double d = plain ? std::strtod(text.c_str(), &end) : -1;
+  if (!plain || end != text.c_str() + text.size() || !std::isfinite(d) || (!allow_zero && d == 0))
+    throw InvalidInput("header " + header + " must be a " + (allow_zero ? "non-negative" : "positive") +
+                       " number, got \"" + text + "\"");
   return d;
 }
 
@@ -121,11 +124,11 @@ Constraints parse_constraint_headers(const std::map<std::string, std::string>& h
   if (auto it = headers.find("x-prism-routing-mode"); it != headers.end())
     c.mode = parse_mode(it->second, "header x-prism-routing-mode");
   if (auto it = headers.find("x-prism-max-latency-ms"); it != headers.end())
-    c.max_latency_ms = parse_header_number(it->second, "x-prism-max-latency-ms");
+    c.max_latency_ms = parse_header_number(it->second, "x-prism-max-latency-ms", false);
   if (auto it = headers.find("x-prism-max-cost-usd"); it != headers.end())
-    c.max_cost_usd = parse_header_number(it->second, "x-prism-max-cost-usd");
+    c.max_cost_usd = parse_header_number(it->second, "x-prism-max-cost-usd", true);
   if (auto it = headers.find("x-prism-min-quality"); it != headers.end()) {
-    const double q = parse_header_number(it->second, "x-prism-min-quality");
+    const double q = parse_header_number(it->second, "x-prism-min-quality", true);
     if (q > 1.0) throw InvalidInput("header x-prism-min-quality must be within 0..1");
     c.min_quality = q;
   }

@@ -17,8 +17,12 @@ DecisionLog::DecisionLog(std::size_t ring_capacity, std::filesystem::path path, 
   if (path_.empty()) return;
   if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path());
   load_existing();
-  file_ = std::fopen(path_.c_str(), "a");
+  file_ = std::fopen(path_.c_str(), "a+");
   if (!file_) throw Error("cannot open decision log '" + path_.string() + "': " + std::strerror(errno));
+  // A crash mid-write can leave a last line without its newline: end it, so
+  // the next record starts on a line of its own.
+  if (std::fseek(file_, -1, SEEK_END) == 0 && std::fgetc(file_) != '\n') std::fputc('\n', file_);
+  std::fflush(file_);
 }
 
 DecisionLog::~DecisionLog() {

@@ -74,10 +74,11 @@ struct Weights {
   double quality, cost, latency;
 };
 
-// Score = wq·quality + wc·cost_score + wl·latency_score, each term in 0..1,
-// the last two relative to the best eligible candidate:
-// cost_score = (min cost + 1e-9) / (cost + 1e-9)  (1 for the cheapest; all free = all 1),
-// latency_score = min latency / latency            (1 for the fastest).
+// Score = wq·quality + wc·cost_score + wl·latency_score, each term in 0..1.
+// cost_score and latency_score place a candidate between the best and the
+// worst of the compared set on a log scale (prices and latencies spread over
+// orders of magnitude): 1 for the best, 0 for the worst. The compared set is
+// every eligible candidate, or in balanced mode the quality band.
 Weights weights_for(Mode mode) {
   switch (mode) {
     case Mode::quality: return {0.96, 0.02, 0.02};  // a 0.05 quality lead outweighs any price or speed
@@ -86,6 +87,15 @@ Weights weights_for(Mode mode) {
     case Mode::balanced: return {0.10, 0.80, 0.10};  // applied inside the quality band
   }
   return {0.10, 0.80, 0.10};
+}
+
+constexpr double kCostFloorUsd = 1e-6;  // keeps a free model's log finite
+constexpr double kLatencyFloorMs = 1.0;
+
+double relative_score(double value, double best, double worst, double floor) {
+  if (worst <= best) return 1.0;
+  const double score = 1.0 - std::log((value + floor) / (best + floor)) / std::log((worst + floor) / (best + floor));
+  return std::clamp(score, 0.0, 1.0);
 }
 
 }  // namespace
@@ -146,21 +156,25 @@ Ranking rank_candidates(const RankingInput& in, const PolicySettings& settings) 
   }
 
   if (!eligible.empty()) {
-    double min_cost = eligible.front().estimated_cost_usd, min_latency = eligible.front().expected_latency_ms;
-    for (const auto& c : eligible) {
-      min_cost = std::min(min_cost, c.estimated_cost_usd);
-      min_latency = std::min(min_latency, c.expected_latency_ms);
-      r.best_quality = std::max(r.best_quality, c.quality);
-    }
+    for (const auto& c : eligible) r.best_quality = std::max(r.best_quality, c.quality);
     // Balanced: harder requests narrow the band, so they stay near the best model.
     r.quality_band = settings.quality_band * (1.0 - 0.5 * a.complexity);
+    for (auto& c : eligible) c.in_quality_band = c.quality >= r.best_quality - r.quality_band - 1e-12;
+    double min_cost = 0, max_cost = 0, min_latency = 0, max_latency = 0;
+    bool first = true;
+    for (const auto& c : eligible) {
+      if (r.mode == Mode::balanced && !c.in_quality_band) continue;
+      min_cost = first ? c.estimated_cost_usd : std::min(min_cost, c.estimated_cost_usd);
+      max_cost = first ? c.estimated_cost_usd : std::max(max_cost, c.estimated_cost_usd);
+      min_latency = first ? c.expected_latency_ms : std::min(min_latency, c.expected_latency_ms);
+      max_latency = first ? c.expected_latency_ms : std::max(max_latency, c.expected_latency_ms);
+      first = false;
+    }
     const Weights w = weights_for(r.mode);
     for (auto& c : eligible) {
-      constexpr double kCostEpsilon = 1e-9;  // USD; keeps free models comparable
-      const double cost_score = (min_cost + kCostEpsilon) / (c.estimated_cost_usd + kCostEpsilon);
-      const double latency_score = c.expected_latency_ms > 0 ? min_latency / c.expected_latency_ms : 1.0;
+      const double cost_score = relative_score(c.estimated_cost_usd, min_cost, max_cost, kCostFloorUsd);
+      const double latency_score = relative_score(c.expected_latency_ms, min_latency, max_latency, kLatencyFloorMs);
       c.score = w.quality * c.quality + w.cost * cost_score + w.latency * latency_score;
-      c.in_quality_band = c.quality >= r.best_quality - r.quality_band - 1e-12;
     }
     const bool balanced = r.mode == Mode::balanced;
     std::sort(eligible.begin(), eligible.end(), [&](const Candidate& x, const Candidate& y) {

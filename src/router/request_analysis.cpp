@@ -60,6 +60,12 @@ std::int64_t default_output_tokens(const std::string& category) {
 
 }  // namespace
 
+const std::vector<std::string>& task_categories() {
+  static const std::vector<std::string> categories = {"chat",          "code",       "math",        "reasoning",
+                                                      "summarization", "extraction", "translation", "creative"};
+  return categories;
+}
+
 nlohmann::json RequestFeatures::to_json() const {
   return {{"text_chars", text_chars},         {"last_user_chars", last_user_chars},
           {"messages", messages},             {"images", images},

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,9 @@ struct RequestAnalysis {
 // Tokens assumed for one image / one video when estimating prompt length.
 constexpr std::int64_t kTokensPerImage = 850;
 constexpr std::int64_t kTokensPerVideo = 4000;
+
+// The task categories the analysis knows (quality may be set per category).
+const std::vector<std::string>& task_categories();
 
 // `body` is an OpenAI chat completion request already validated for shape.
 RequestAnalysis analyze_request(const nlohmann::json& body);

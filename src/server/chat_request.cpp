@@ -1,5 +1,6 @@
 #include "server/chat_request.h"
 
+#include <algorithm>
 #include <set>
 
 namespace prism::server {
@@ -73,7 +74,9 @@ nlohmann::json parse_chat_request(std::string_view text) {
     if (t < 0 || t > 2) throw bad_request("temperature must be within 0..2", "temperature", "invalid_value");
   }
   const auto& stop = body.value("stop", nlohmann::json());
-  check("stop", stop.is_string() || stop.is_array(), "a string or an array of strings");
+  const bool stop_ok = stop.is_string() || (stop.is_array() && std::all_of(stop.begin(), stop.end(),
+                                                                            [](const auto& s) { return s.is_string(); }));
+  check("stop", stop_ok, "a string or an array of strings");
   check("tools", body.value("tools", nlohmann::json()).is_array(), "an array");
   check("response_format", body.value("response_format", nlohmann::json()).is_object(), "an object");
   check("stream_options", body.value("stream_options", nlohmann::json()).is_object(), "an object");

@@ -2,11 +2,14 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
 #include "core/error.h"
+#include "router/request_analysis.h"
 
 namespace prism::server {
 namespace {
@@ -34,8 +37,14 @@ class TableReader {
       if (node->is_boolean()) return *node->value<bool>();
       fail(key, "must be true or false");
     } else if constexpr (std::is_integral_v<T>) {
-      if (node->is_integer()) return static_cast<T>(*node->value<std::int64_t>());
-      fail(key, "must be an integer");
+      if (!node->is_integer()) fail(key, "must be an integer");
+      const std::int64_t v = *node->value<std::int64_t>();
+      if constexpr (std::is_unsigned_v<T>) {
+        if (v < 0) fail(key, "must not be negative");
+      } else {
+        if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) fail(key, "is out of range");
+      }
+      return static_cast<T>(v);
     } else {
       if (node->is_integer() || node->is_floating_point()) return *node->value<double>();
       fail(key, "must be a number");
@@ -210,7 +219,12 @@ router::ModelEntry read_model(const toml::table& t, const std::string& where, co
   if (const toml::node* q = t.get("quality"); q && q->is_table()) {
     TableReader qr(*q->as_table(), where + ".quality", src);
     for (const auto& [category, value] : *q->as_table()) {
-      if (!value.is_number()) qr.fail(std::string(category.str()), "must be a number");
+      const std::string name(category.str());
+      if (!value.is_number()) qr.fail(name, "must be a number");
+      const auto& known = router::task_categories();
+      if (name != "overall" && std::find(known.begin(), known.end(), name) == known.end())
+        qr.fail(name, "is not a task category (overall, chat, code, math, reasoning, summarization, extraction, "
+                      "translation, creative)");
       if (category == "overall") m.quality = *value.value<double>();
       else m.quality_by_category[std::string(category.str())] = *value.value<double>();
     }

@@ -1,11 +1,16 @@
 // Routing policy: every mode's ranking, deterministic ties, every exclusion
 // reason with its numbers, and direct (named-model) requests. Expected
-// scores are recomputed here from the documented formula (policy.cpp):
-//   score = wq·quality + wc·(min_cost + 1e-9)/(cost + 1e-9) + wl·min_latency/latency
+// scores are recomputed here from the documented formula (policy.cpp, docs/ROUTING.md):
+//   score = wq·quality + wc·rel(cost) + wl·rel(latency), where
+//   rel(v) = 1 - ln((v + floor) / (best + floor)) / ln((worst + floor) / (best + floor)),
+//   floors 1e-6 USD and 1 ms, best/worst over the eligible (balanced: the quality band).
 //   (minimums over the eligible candidates); balanced (0.10, 0.80, 0.10) inside
 //   the band best - band·(1 - 0.5·complexity), quality (0.96, 0.02, 0.02),
 //   cost (0.15, 0.80, 0.05), latency (0.15, 0.05, 0.80).
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include <string>
 #include <vector>
@@ -113,10 +118,21 @@ TEST_F(Policy, ScoresFollowTheFormulaInEveryMode) {
                     W{Mode::latency, 0.15, 0.05, 0.80}, W{Mode::balanced, 0.10, 0.80, 0.10}}) {
     const Ranking r = rank(mode(w.mode));
     ASSERT_EQ(r.eligible().size(), 4u);
-    const double min_cost = 0, min_latency = 300;  // "free" and "small"
+    double min_cost = 1e300, max_cost = -1, min_latency = 1e300, max_latency = -1;
+    for (const auto* c : r.eligible()) {
+      if (w.mode == Mode::balanced && !c->in_quality_band) continue;
+      min_cost = std::min(min_cost, c->estimated_cost_usd);
+      max_cost = std::max(max_cost, c->estimated_cost_usd);
+      min_latency = std::min(min_latency, c->expected_latency_ms);
+      max_latency = std::max(max_latency, c->expected_latency_ms);
+    }
+    auto rel = [](double v, double best, double worst, double floor) {
+      if (worst <= best) return 1.0;
+      return std::clamp(1.0 - std::log((v + floor) / (best + floor)) / std::log((worst + floor) / (best + floor)), 0.0, 1.0);
+    };
     for (const auto& c : r.candidates) {
-      const double expected = w.q * c.model->quality + w.c * (min_cost + 1e-9) / (c.estimated_cost_usd + 1e-9) +
-                              w.l * min_latency / c.expected_latency_ms;
+      const double expected = w.q * c.model->quality + w.c * rel(c.estimated_cost_usd, min_cost, max_cost, 1e-6) +
+                              w.l * rel(c.expected_latency_ms, min_latency, max_latency, 1.0);
       EXPECT_NEAR(c.score, expected, 1e-12) << to_string(w.mode) << " " << c.model->id;
     }
   }
@@ -150,8 +166,6 @@ TEST_F(Policy, CostModeRanking) {
 }
 
 TEST_F(Policy, CostModeOrdersPaidFallbacksByCostEvenWithAFreeModel) {
-  GTEST_SKIP() << "bug: with a free model eligible, (min_cost + 1e-9) / (cost + 1e-9) is ~0 for every paid "
-                  "model, so cost no longer orders the paid fallbacks (src/router/policy.cpp, cost_score)";
   // The fallbacks after "free" should be cheapest first: small 0.00025, mid 0.0025, big 0.025.
   // The formula gives big .1425+.05·.1=.1475 above mid .132+.05·.3=.147.
   EXPECT_EQ(order(rank(mode(Mode::cost))), (std::vector<std::string>{"free", "small", "mid", "big"}));
@@ -185,8 +199,6 @@ TEST_F(Policy, BalancedPicksTheCheapInsideTheBandThenTheRestByQuality) {
 }
 
 TEST_F(Policy, BalancedPicksTheCheapestInTheBandEvenWhenAFreeModelIsOutsideIt) {
-  GTEST_SKIP() << "bug: the cost score is relative to the cheapest eligible model even outside the band; a free "
-                  "model there makes every in-band cost score ~0, so latency decides (src/router/policy.cpp)";
   // In the band (.85..95): "dear" costs 10x "fair"; "free" (.5) is outside it.
   catalog = Catalog{};
   catalog.add(model("dear", 0.95, 10, 30, 1000));

@@ -157,8 +157,6 @@ TEST(ChatRequest, TypedOptionalFields) {
 }
 
 TEST(ChatRequest, StopArrayMustHoldStrings) {
-  GTEST_SKIP() << "bug: \"stop\": [1, 2] is accepted although the message promises an array of strings "
-                  "(src/server/chat_request.cpp, parse_chat_request)";
   expect_param(with("stop", json::array({1, 2})), "stop");
   expect_param(with("stop", json::array({"ok", nullptr})), "stop");
 }
