@@ -211,6 +211,20 @@ key = "${KEY}"
     await new Promise((resolve) => { ws.once('close', resolve); ws.close(); });
   });
 
+  it('closes a socket that sends a frame over the size limit, and only that one', async () => {
+    const url = `ws://127.0.0.1:${prism.port}/v1/realtime?model=router`;
+    const ws = new WebSocket(url, ['realtime', `openai-insecure-api-key.${KEY}`]);
+    await new Promise((resolve, reject) => { ws.once('message', resolve); ws.on('error', reject); });
+    const closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.on('error', () => {});
+    ws.send('x'.repeat((16 << 20) + 1024));  // over SessionLimits::max_frame_bytes
+    assert.equal(await closed, 1009);  // message too big
+    const { rt } = await open(prism);
+    rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'still here' } });
+    await nextEvent(rt, 'session.updated');
+    await closeAndWait(rt);
+  });
+
   it('closes realtime sockets with a close frame when the server drains', async () => {
     const { rt } = await open(prism);
     const closed = new Promise((resolve) => rt.socket.once('close', (code) => resolve(code)));
