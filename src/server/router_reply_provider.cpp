@@ -51,13 +51,9 @@ net::awaitable<void> run_reply(Gateway& gateway, nlohmann::json body, RequestCon
     if (!text.empty()) state->callbacks.on_text_delta(std::move(text));
     co_return !state->cancelled.load();
   };
-  Gateway::ChatRun run;
-  try {
-    run = co_await gateway.run_chat(std::move(body), std::move(decision), ctx, sink);
-  } catch (const std::exception& e) {
-    if (!state->cancelled) state->callbacks.on_error(std::string("the reply failed: ") + e.what());
-    co_return;
-  }
+  // Same call shape as chat_completions (no try around the co_await: GCC 12
+  // mishandles temporaries of a co_await inside a try block).
+  Gateway::ChatRun run = co_await gateway.run_chat(std::move(body), std::move(decision), ctx, sink);
   if (state->cancelled) co_return;
   if (run.ok) {
     voice::ReplyUsage usage;

@@ -218,7 +218,9 @@ key = "${KEY}"
     const closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
     ws.on('error', () => {});
     ws.send('x'.repeat((16 << 20) + 1024));  // over SessionLimits::max_frame_bytes
-    assert.equal(await closed, 1009);  // message too big
+    // The server answers with a 1009 close frame and ends the connection; the
+    // client, still writing, may see the reset first (1006).
+    assert.ok([1009, 1006].includes(await closed));
     const { rt } = await open(prism);
     rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'still here' } });
     await nextEvent(rt, 'session.updated');
