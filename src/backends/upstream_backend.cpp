@@ -109,6 +109,7 @@ net::awaitable<ChatOutcome> UpstreamBackend::chat(ChatCall call, ChunkHandler on
     co_return failed(FailureKind::connect, "connect to " + url_.host + ":" + url_.port + " timed out after " +
                                                std::to_string(model_.connect_timeout_ms) + " ms");
   if (ec) co_return failed(FailureKind::connect, "connect to " + url_.host + ":" + url_.port + ": " + ec.message());
+  tcp.socket().set_option(tcp::socket::protocol_type::no_delay(true), ec);  // small requests, sent at once
 
   if (!url_.tls) {
     auto out = co_await exchange(tcp, call, on_chunk, start);

@@ -69,6 +69,9 @@ net::awaitable<void> HttpServer::accept_loop() {
       socket.close(ec);
       continue;
     }
+    // Streams are many small writes: without TCP_NODELAY, Nagle's algorithm
+    // and the client's delayed ACK hold each SSE event for up to 40 ms.
+    socket.set_option(tcp::no_delay(true), ec);
     std::uint64_t id;
     {
       std::lock_guard<std::mutex> lock(sessions_mutex_);
