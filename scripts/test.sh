@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 
 jobs=$(nproc)
-cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRISM_TEST_DIRS= -DPRISM_BUILD_TESTS=ON
 ninja -C build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRISM_SANITIZE=ON
+cmake -G Ninja -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRISM_SANITIZE=ON -DPRISM_TEST_DIRS= -DPRISM_BUILD_TESTS=ON
 ninja -C build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
