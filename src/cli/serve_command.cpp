@@ -57,6 +57,19 @@ int run_serve(const ServeOptions& opt) {
   // grace period, then stop.
   net::signal_set signals(io, SIGINT, SIGTERM);
   net::steady_timer grace_timer(io);
+  // While draining: poll until every connection is closed, then stop early.
+  net::steady_timer poll_timer(io);
+  std::function<void()> poll_until_closed = [&] {
+    if (http_server.open_connections() == 0) {
+      grace_timer.cancel();
+      io.stop();
+      return;
+    }
+    poll_timer.expires_after(std::chrono::milliseconds(20));
+    poll_timer.async_wait([&](const boost::system::error_code& e) {
+      if (!e) poll_until_closed();
+    });
+  };
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     log::info("shutting down", {{"signal", signal}, {"inflight_requests", gateway.inflight()},
@@ -69,21 +82,7 @@ int run_serve(const ServeOptions& opt) {
       log::warn("grace period over; stopping with requests in flight", {{"inflight_requests", gateway.inflight()}});
       io.stop();
     });
-    // Poll until every connection is closed, then stop early.
-    auto poll = std::make_shared<std::function<void()>>();
-    auto timer = std::make_shared<net::steady_timer>(io);
-    *poll = [&, poll, timer] {
-      if (http_server.open_connections() == 0) {
-        grace_timer.cancel();
-        io.stop();
-        return;
-      }
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([poll](const boost::system::error_code& e) {
-        if (!e) (*poll)();
-      });
-    };
-    (*poll)();
+    poll_until_closed();
   });
 
   std::vector<std::thread> pool;
