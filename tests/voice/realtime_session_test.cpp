@@ -296,8 +296,10 @@ TEST_F(RealtimeSessionTest, BargeInCancelsTheResponseAtOnceAndKeepsOnlyWhatWasSe
   EventLog log;
   // A long answer, streamed slowly: still generating when the user cuts in.
   std::string long_reply;
-  for (int i = 0; i < 20; ++i) long_reply += "This is sentence number " + std::to_string(i) + " of a long answer. ";
-  auto replies = std::make_shared<ScriptedReplies>(std::vector<std::string>{long_reply, "Okay, stopping."}, 8ms);
+  // Long enough (~15 s of generation) that even a slow sanitizer build
+  // detects the second utterance before it ends; barge-in cuts it short.
+  for (int i = 0; i < 60; ++i) long_reply += "This is sentence number " + std::to_string(i) + " of a long answer. ";
+  auto replies = std::make_shared<ScriptedReplies>(std::vector<std::string>{long_reply, "Okay, stopping."}, 20ms);
   RealtimeSession session(log.sender(), replies);
   session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","silence_duration_ms":400}}}}})");
   auto first = speak("tell me a long story", pcm24k());
