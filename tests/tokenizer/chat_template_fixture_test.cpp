@@ -12,17 +12,13 @@
 #include "core/error.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
+#include "fixture_files.h"
 
 namespace prism::tokenizer {
 namespace {
 
-const std::filesystem::path kFixtures = std::filesystem::path(PRISM_FIXTURES_DIR) / "smolvlm";
-
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  return nlohmann::json::parse(in);
-}
+using testing::kFixtures;
+using testing::read_json;
 
 // num2words for the small frame counts of the fixtures.
 std::string number_word(int n) {

@@ -8,17 +8,13 @@
 #include <nlohmann/json.hpp>
 
 #include "tokenizer/tokenizer.h"
+#include "fixture_files.h"
 
 namespace prism::tokenizer {
 namespace {
 
-const std::filesystem::path kFixtures = std::filesystem::path(PRISM_FIXTURES_DIR) / "smolvlm";
-
-nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  EXPECT_TRUE(in) << path;
-  return nlohmann::json::parse(in);
-}
+using testing::kFixtures;
+using testing::read_json;
 
 class CheckpointTokenizer : public ::testing::TestWithParam<std::string> {
  protected:
