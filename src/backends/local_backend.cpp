@@ -181,7 +181,7 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
       nlohmann::json d = {{"content", delta}};
       if (!sent_role) d["role"] = "assistant";
       auto chunk = make_chunk(id, created, model_id_, d, nullptr);
-      if (!out.streamed_any) out.ttft_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (!out.streamed_any) out.ttft_ms = ms_since(start);
       out.streamed_any = true;
       sent_role = true;
       if (!co_await on_chunk(chunk)) channel->cancel = true;
@@ -219,7 +219,7 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
     nlohmann::json d = nlohmann::json::object();
     if (!sent_role) d["role"] = "assistant";
     auto last = make_chunk(id, created, model_id_, d, out.finish_reason);
-    if (!out.streamed_any) out.ttft_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    if (!out.streamed_any) out.ttft_ms = ms_since(start);
     out.streamed_any = true;
     bool alive = co_await on_chunk(last);
     const auto& so = call.body.value("stream_options", nlohmann::json());
@@ -233,7 +233,7 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
       out.failure = BackendFailure{FailureKind::client_gone, 0, std::nullopt, "the client disconnected", nullptr};
     co_return out;
   }
-  out.ttft_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  out.ttft_ms = ms_since(start);
   out.response = {{"id", id},
                   {"object", "chat.completion"},
                   {"created", created},

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "backends/sse_parser.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 namespace prism::backends {
@@ -26,9 +27,6 @@ constexpr std::size_t kMaxErrorBody = 1 << 20;
 constexpr std::size_t kMaxResponseBody = 64 << 20;
 constexpr std::size_t kMaxPendingEvent = 16 << 20;
 
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
 ChatOutcome failed(FailureKind kind, std::string message) {
   ChatOutcome out;

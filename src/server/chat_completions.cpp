@@ -16,7 +16,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 double round1(double v) { return std::round(v * 10) / 10; }
 
 // Explains, in one line per model, why no candidate was left.
