@@ -73,7 +73,13 @@ void SessionCore::start_response(const json& params, TurnTiming timing, std::uni
   if (auto i = params.find("instructions"); i != params.end() && i->is_string())
     reply_settings.instructions = i->get<std::string>();
   if (auto md = params.find("metadata"); md != params.end()) r->metadata = *md;
-  if (r->audio) r->synthesis = std::make_shared<SynthesisJob>(r->voice, r->output_format);
+  // A speculation synthesized with this response's voice and format hands
+  // over its synthesis; otherwise its text is replayed through a new one.
+  const bool adopt_audio = adopted && r->audio && adopted->synthesis && adopted->synthesis->voice == r->voice &&
+                           adopted->synthesis->output_format == r->output_format;
+  if (adopt_audio) r->synthesis = adopted->synthesis;
+  else if (r->audio) r->synthesis = std::make_shared<SynthesisJob>(r->voice, r->output_format);
+  if (adopted && !adopt_audio && adopted->synthesis) adopted->synthesis->cancelled = true;
 
   json item = {{"id", r->item_id}, {"object", "realtime.item"}, {"type", "message"}, {"status", "in_progress"},
                {"role", "assistant"}, {"content", json::array()}};
@@ -101,15 +107,29 @@ void SessionCore::start_response(const json& params, TurnTiming timing, std::uni
   uint64_t generation = r->generation;
   response_ = std::move(r);
   if (adopted) {
-    // The reply has been generating since the silence began: replay what it
-    // produced so far; later callbacks arrive with the same generation.
-    response_->timing.request_sent = adopted->started;
-    response_->speculative = true;
-    response_->timing.first_token = adopted->first_token;
-    response_->reply = std::move(adopted->reply);
-    for (const std::string& delta : adopted->deltas) on_reply_delta(generation, delta);
-    if (adopted->error) on_reply_error(generation, *adopted->error);
-    else if (adopted->done) on_reply_done(generation, *adopted->done);
+    // The reply has been generating (and speaking) since the silence began:
+    // send what it produced so far; later callbacks arrive with the same
+    // generation.
+    ActiveResponse& r = *response_;
+    r.timing.request_sent = adopted->started;
+    r.speculative = true;
+    r.timing.first_token = adopted->first_token;
+    r.reply = std::move(adopted->reply);
+    if (!adopt_audio) {
+      for (const std::string& delta : adopted->deltas) on_reply_delta(generation, delta);
+      if (adopted->done) on_reply_done(generation, *adopted->done);
+      return;
+    }
+    r.chunker = std::move(adopted->chunker);
+    r.clauses_queued = adopted->clauses_queued;
+    r.timing.first_clause = adopted->first_clause;
+    if (adopted->done) {
+      r.reply_done = true;  // its last clause and the synthesis end are queued
+      r.usage = *adopted->done;
+    }
+    for (HeldAudio& a : adopted->audio)
+      on_clause_audio(generation, a.clause_index, a.clause, std::move(a.base64), a.samples, a.synthesized_at);
+    if (adopted->synthesis_finished) on_synthesis_done(generation, adopted->synthesis_error);
     return;
   }
   // The model sees the conversation without the (empty) item being answered.
@@ -144,7 +164,8 @@ ReplyCallbacks SessionCore::reply_callbacks(uint64_t generation) {
 
 void SessionCore::maybe_speculate() {
   const TurnDetection& td = settings_.turn_detection;
-  int after = options_.speculate_after_silence_ms;
+  TurnWindows windows = turn_windows(td, options_.speculate_after_silence_ms);
+  int after = windows.speculate_ms;
   int64_t silence = segmenter_.trailing_silence_ms();
   if (silence == 0) {
     // The user is speaking (again): a reply guessed from fewer words is void.
@@ -153,7 +174,7 @@ void SessionCore::maybe_speculate() {
     return;
   }
   if (after <= 0 || silence < after || speculated_this_silence_ || speculation_ || response_) return;
-  if (td.type != TurnDetection::Type::server_vad || !td.create_response || after >= td.silence_duration_ms) return;
+  if (td.type == TurnDetection::Type::none || !td.create_response || after >= windows.unfinished_ms) return;
   if (!recognition_ || !recognition_->in_utterance()) return;
   speculated_this_silence_ = true;
   if (recognized_until_ < buffer_16k_.size()) {
@@ -166,6 +187,7 @@ void SessionCore::maybe_speculate() {
   spec->generation = ++generation_;
   spec->transcript = guess;
   spec->started = TurnTiming::Clock::now();
+  if (settings_.output_audio) spec->synthesis = std::make_shared<SynthesisJob>(settings_.voice, settings_.output_format);
   json messages = conversation_.to_chat_messages(settings_.instructions);
   messages.push_back({{"role", "user"}, {"content", guess}});
   uint64_t generation = spec->generation;
@@ -183,13 +205,20 @@ void SessionCore::maybe_speculate() {
 void SessionCore::drop_speculation() {
   if (!speculation_) return;
   if (speculation_->reply) speculation_->reply->cancel();
+  if (speculation_->synthesis) speculation_->synthesis->cancelled = true;
   speculation_.reset();
 }
 
 void SessionCore::on_reply_delta(uint64_t generation, const std::string& delta) {
   if (speculation_ && speculation_->generation == generation) {
-    if (!speculation_->first_token) speculation_->first_token = TurnTiming::Clock::now();
-    speculation_->deltas.push_back(delta);
+    Speculation& spec = *speculation_;
+    if (!spec.first_token) spec.first_token = TurnTiming::Clock::now();
+    spec.deltas.push_back(delta);
+    if (!spec.synthesis) return;
+    for (const std::string& clause : spec.chunker.push(delta)) {
+      if (!spec.first_clause) spec.first_clause = TurnTiming::Clock::now();
+      queue_clause(spec.synthesis, generation, spec.clauses_queued++, clause);
+    }
     return;
   }
   if (!response_ || response_->generation != generation || delta.empty()) return;
@@ -201,12 +230,19 @@ void SessionCore::on_reply_delta(uint64_t generation, const std::string& delta) 
           {"output_index", 0}, {"content_index", 0}, {"delta", delta}});
     return;
   }
-  for (const std::string& clause : r.chunker.push(delta)) queue_clause(clause);
+  for (const std::string& clause : r.chunker.push(delta)) queue_response_clause(clause);
 }
 
 void SessionCore::on_reply_done(uint64_t generation, ReplyUsage usage) {
   if (speculation_ && speculation_->generation == generation) {
-    speculation_->done = usage;
+    Speculation& spec = *speculation_;
+    spec.done = usage;
+    if (!spec.synthesis) return;
+    if (auto rest = spec.chunker.flush()) {
+      if (!spec.first_clause) spec.first_clause = TurnTiming::Clock::now();
+      queue_clause(spec.synthesis, generation, spec.clauses_queued++, *rest);
+    }
+    queue_synthesis_end(spec.synthesis, generation);
     return;
   }
   if (!response_ || response_->generation != generation) return;
@@ -217,8 +253,8 @@ void SessionCore::on_reply_done(uint64_t generation, ReplyUsage usage) {
     finish_response("completed", nullptr);
     return;
   }
-  if (auto rest = r.chunker.flush()) queue_clause(*rest);
-  queue_synthesis_end();
+  if (auto rest = r.chunker.flush()) queue_response_clause(*rest);
+  queue_synthesis_end(r.synthesis, r.generation);
 }
 
 void SessionCore::on_reply_error(uint64_t generation, const std::string& message) {
@@ -233,12 +269,14 @@ void SessionCore::on_reply_error(uint64_t generation, const std::string& message
                              {"error", {{"type", "server_error"}, {"code", "reply_failed"}, {"message", message}}}});
 }
 
-void SessionCore::queue_clause(const std::string& clause) {
+void SessionCore::queue_response_clause(const std::string& clause) {
   ActiveResponse& r = *response_;
   if (!r.timing.first_clause) r.timing.first_clause = TurnTiming::Clock::now();
-  size_t index = r.clauses_queued++;
-  std::shared_ptr<SynthesisJob> job = r.synthesis;
-  uint64_t generation = r.generation;
+  queue_clause(r.synthesis, r.generation, r.clauses_queued++, clause);
+}
+
+void SessionCore::queue_clause(std::shared_ptr<SynthesisJob> job, uint64_t generation, size_t index,
+                               const std::string& clause) {
   synthesis_.post([this, job, generation, index, clause] {
     if (job->cancelled) return;
     auto send_chunk = [&](std::vector<int16_t>&& at_output_rate) {
@@ -266,9 +304,7 @@ void SessionCore::queue_clause(const std::string& clause) {
   });
 }
 
-void SessionCore::queue_synthesis_end() {
-  std::shared_ptr<SynthesisJob> job = response_->synthesis;
-  uint64_t generation = response_->generation;
+void SessionCore::queue_synthesis_end(std::shared_ptr<SynthesisJob> job, uint64_t generation) {
   synthesis_.post([this, job, generation] {
     if (job->cancelled) return;
     std::vector<int16_t> tail;
@@ -288,6 +324,10 @@ void SessionCore::queue_synthesis_end() {
 void SessionCore::on_clause_audio(uint64_t generation, size_t clause_index, const std::string& clause,
                                   std::string audio_base64, int64_t samples,
                                   TurnTiming::Clock::time_point synthesized_at) {
+  if (speculation_ && speculation_->generation == generation) {
+    speculation_->audio.push_back({clause_index, clause, std::move(audio_base64), samples, synthesized_at});
+    return;
+  }
   if (!response_ || response_->generation != generation) return;  // cancelled meanwhile
   ActiveResponse& r = *response_;
   if (clause_index != SIZE_MAX && clause_index >= r.clauses_started) {
@@ -308,6 +348,11 @@ void SessionCore::on_clause_audio(uint64_t generation, size_t clause_index, cons
 }
 
 void SessionCore::on_synthesis_done(uint64_t generation, std::optional<std::string> error) {
+  if (speculation_ && speculation_->generation == generation) {
+    speculation_->synthesis_finished = true;
+    speculation_->synthesis_error = std::move(error);
+    return;
+  }
   if (!response_ || response_->generation != generation) return;
   if (error) {
     on_reply_error(generation, *error);

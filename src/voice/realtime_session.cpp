@@ -244,7 +244,9 @@ void SessionCore::on_session_update(const json& event) {
   SegmenterSettings seg;
   seg.threshold = settings_.turn_detection.threshold;
   seg.prefix_padding_ms = settings_.turn_detection.prefix_padding_ms;
-  seg.silence_duration_ms = settings_.turn_detection.silence_duration_ms;
+  // The segmenter ends any turn after the longest window; semantic_vad may
+  // end it sooner (maybe_end_turn_early).
+  seg.silence_duration_ms = turn_windows(settings_.turn_detection, 0).unfinished_ms;
   segmenter_.set_settings(seg);
   emit({{"type", "session.updated"}, {"session", settings_.to_json(wire_dialect(), session_id_)}});
 }
@@ -386,7 +388,7 @@ void SessionCore::apply_input_format() {
 }
 
 void SessionCore::feed_input(std::vector<int16_t> samples) {
-  const bool vad = settings_.turn_detection.type == TurnDetection::Type::server_vad;
+  const bool vad = settings_.turn_detection.type != TurnDetection::Type::none;
   std::span<const int16_t> rest(samples);
   while (!rest.empty()) {
     auto slice = rest.first(std::min(rest.size(), SpeechSegmenter::kFrameSamples));
@@ -403,6 +405,7 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
         else on_speech_stopped(e);
       }
       if (segmenter_.in_speech()) maybe_speculate();
+      if (segmenter_.in_speech()) maybe_end_turn_early();
     } else if (!recognition_ || !recognition_->in_utterance()) {
       start_recognition(0);  // no VAD: recognise everything the client sends
     }
@@ -440,6 +443,29 @@ void SessionCore::on_speech_started(const SpeechEvent& e) {
   // any more of the answer's audio can go out.
   if (response_ && settings_.turn_detection.interrupt_response) cancel_response("turn_detected");
   start_recognition(static_cast<size_t>(std::max<int64_t>(0, start_sample)));
+}
+
+void SessionCore::maybe_end_turn_early() {
+  const TurnDetection& td = settings_.turn_detection;
+  if (td.type != TurnDetection::Type::semantic_vad) return;
+  int64_t silence = segmenter_.trailing_silence_ms();
+  if (silence < early_end_checked_at_ms_) early_end_checked_at_ms_ = 0;  // speech resumed
+  TurnWindows windows = turn_windows(td, 0);
+  if (silence < windows.finished_ms) return;
+  // Look at the words when the pause first gets long enough, then again every
+  // 100 ms (the decoder may still settle on a finished-looking ending).
+  if (early_end_checked_at_ms_ != 0 && silence < early_end_checked_at_ms_ + 100) return;
+  early_end_checked_at_ms_ = silence;
+  if (!recognition_ || !recognition_->in_utterance()) return;
+  if (recognized_until_ < buffer_16k_.size()) {
+    recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
+    recognized_until_ = buffer_16k_.size();
+  }
+  if (!looks_finished(recognition_->partial())) return;
+  if (auto stopped = segmenter_.end_turn()) {
+    early_end_checked_at_ms_ = 0;
+    on_speech_stopped(*stopped);
+  }
 }
 
 void SessionCore::on_speech_stopped(const SpeechEvent& e) {
@@ -562,9 +588,12 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
 
   std::unique_ptr<Speculation> speculation = std::move(speculation_);
   speculated_this_silence_ = false;
-  if (speculation && speculation->transcript != transcript) {
+  if (speculation && (speculation->transcript != transcript || speculation->error)) {
+    // Guessed from other words, or failed (a fresh request may fall back
+    // elsewhere): discard.
     if (speculation->reply) speculation->reply->cancel();
-    speculation.reset();  // guessed from other words: discard
+    if (speculation->synthesis) speculation->synthesis->cancelled = true;
+    speculation.reset();
   }
   if (from_vad && settings_.turn_detection.create_response) {
     if (transcript.empty()) {
@@ -574,7 +603,10 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
       speculation.reset();
     }
   }
-  if (speculation && speculation->reply) speculation->reply->cancel();
+  if (speculation) {
+    if (speculation->reply) speculation->reply->cancel();
+    if (speculation->synthesis) speculation->synthesis->cancelled = true;
+  }
   return true;
 }
 

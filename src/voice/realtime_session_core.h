@@ -24,6 +24,7 @@
 #include "voice/speech_recognizer.h"
 #include "voice/speech_segmenter.h"
 #include "voice/speech_synthesizer.h"
+#include "voice/turn_taking.h"
 #include "voice/turn_timing.h"
 #include "voice/worker_thread.h"
 
@@ -32,25 +33,46 @@ namespace prism::voice {
 // Synthesis state shared with the synthesis thread for one response.
 struct SynthesisJob {
   std::atomic<bool> cancelled{false};
+  std::string voice;  // as the client named it
   SpeechSynthesizer synthesizer;
   AudioFormat output_format;
   Resampler resampler;  // synthesizer rate -> output rate (synthesis thread only)
-  SynthesisJob(const std::string& voice, AudioFormat format)
-      : synthesizer(voice), output_format(format), resampler(synthesizer.sample_rate(), format.sample_rate) {}
+  SynthesisJob(const std::string& voice_name, AudioFormat format)
+      : voice(voice_name), synthesizer(voice_name), output_format(format),
+        resampler(synthesizer.sample_rate(), format.sample_rate) {}
+};
+
+// Synthesized audio of one clause chunk, not sent yet.
+struct HeldAudio {
+  size_t clause_index;
+  std::string clause;
+  std::string base64;
+  int64_t samples;
+  TurnTiming::Clock::time_point synthesized_at;
 };
 
 // A reply started during the silence window on the partial transcript, before
-// the turn is known to be over. Adopted by the response when the final
-// transcript matches; discarded when the user keeps talking.
+// the turn is known to be over. Its text is cut into clauses and synthesized
+// ahead, and everything is held back: adopted by the response when the final
+// transcript matches (the audio goes out at once), discarded when the user
+// keeps talking or the words differ.
 struct Speculation {
   uint64_t generation = 0;
   std::string transcript;
   std::unique_ptr<ReplyHandle> reply;
-  std::vector<std::string> deltas;  // buffered until adopted
+  std::vector<std::string> deltas;  // the reply's text so far
   std::optional<ReplyUsage> done;
   std::optional<std::string> error;
   TurnTiming::Clock::time_point started;
   TurnTiming::Point first_token;
+  TurnTiming::Point first_clause;
+  // Audio sessions: synthesis runs ahead with the session's voice and format.
+  std::shared_ptr<SynthesisJob> synthesis;
+  ClauseChunker chunker;
+  size_t clauses_queued = 0;
+  std::vector<HeldAudio> audio;
+  bool synthesis_finished = false;
+  std::optional<std::string> synthesis_error;
 };
 
 struct ActiveResponse {
@@ -125,11 +147,17 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   ReplyCallbacks reply_callbacks(uint64_t generation);
   void maybe_speculate();
   void drop_speculation();
+  // semantic_vad: ends the turn once the pause is long enough for words that
+  // look finished (turn_taking.h).
+  void maybe_end_turn_early();
   void on_reply_delta(uint64_t generation, const std::string& delta);
   void on_reply_done(uint64_t generation, ReplyUsage usage);
   void on_reply_error(uint64_t generation, const std::string& message);
-  void queue_clause(const std::string& clause);
-  void queue_synthesis_end();
+  // Synthesis of clause `index` (and the end of it) for the response or
+  // speculation `generation`; the audio comes back through on_clause_audio.
+  void queue_clause(std::shared_ptr<SynthesisJob> job, uint64_t generation, size_t index, const std::string& clause);
+  void queue_synthesis_end(std::shared_ptr<SynthesisJob> job, uint64_t generation);
+  void queue_response_clause(const std::string& clause);
   void on_clause_audio(uint64_t generation, size_t clause_index, const std::string& clause, std::string audio_base64,
                        int64_t samples, TurnTiming::Clock::time_point synthesized_at);
   void on_synthesis_done(uint64_t generation, std::optional<std::string> error);
@@ -172,6 +200,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::unique_ptr<ActiveResponse> response_;
   std::unique_ptr<Speculation> speculation_;
   bool speculated_this_silence_ = false;
+  int64_t early_end_checked_at_ms_ = 0;  // trailing silence at the last semantic check
   uint64_t generation_ = 0;
   // Per assistant item: (audio start ms, clause) as the audio went out, so
   // conversation.item.truncate can keep only the clauses that were heard.

@@ -41,13 +41,20 @@ void apply_turn_detection(const json& v, const std::string& field, TurnDetection
   }
   if (!v.is_object()) bad(field, "expected an object or null");
   TurnDetection next = td;
-  if (v.contains("type")) {
+  if (v.contains("type") && !v["type"].is_null()) {
     auto type = string_field(v["type"], field + ".type");
-    // semantic_vad is approximated by the same acoustic detector.
-    if (type != "server_vad" && type != "semantic_vad")
-      bad(field + ".type", "\"" + type + "\" is not supported (server_vad, semantic_vad, or null for none)");
+    if (type == "server_vad") next.type = TurnDetection::Type::server_vad;
+    else if (type == "semantic_vad") next.type = TurnDetection::Type::semantic_vad;
+    else bad(field + ".type", "\"" + type + "\" is not supported (server_vad, semantic_vad, or null for none)");
+  } else if (next.type == TurnDetection::Type::none) {
+    next.type = TurnDetection::Type::server_vad;
   }
-  next.type = TurnDetection::Type::server_vad;
+  if (v.contains("eagerness") && !v["eagerness"].is_null()) {
+    auto eagerness = string_field(v["eagerness"], field + ".eagerness");
+    if (eagerness != "low" && eagerness != "medium" && eagerness != "high" && eagerness != "auto")
+      bad(field + ".eagerness", "\"" + eagerness + "\" is not one of low, medium, high, auto");
+    next.eagerness = eagerness;
+  }
   if (v.contains("threshold") && !v["threshold"].is_null())
     next.threshold = number_field(v["threshold"], field + ".threshold", 0.0, 1.0);
   if (v.contains("prefix_padding_ms") && !v["prefix_padding_ms"].is_null())
@@ -162,7 +169,12 @@ void SessionSettings::apply_update(const json& session, Dialect dialect) {
 
 json SessionSettings::to_json(Dialect dialect, const std::string& session_id) const {
   json td = nullptr;
-  if (turn_detection.type == TurnDetection::Type::server_vad) {
+  if (turn_detection.type == TurnDetection::Type::semantic_vad) {
+    td = {{"type", "semantic_vad"},
+          {"eagerness", turn_detection.eagerness},
+          {"create_response", turn_detection.create_response},
+          {"interrupt_response", turn_detection.interrupt_response}};
+  } else if (turn_detection.type == TurnDetection::Type::server_vad) {
     td = {{"type", "server_vad"},
           {"threshold", turn_detection.threshold},
           {"prefix_padding_ms", turn_detection.prefix_padding_ms},

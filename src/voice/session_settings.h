@@ -13,7 +13,10 @@
 namespace prism::voice {
 
 struct TurnDetection {
-  enum class Type { none, server_vad } type = Type::server_vad;
+  // semantic_vad: the same acoustic detector, with the end of turn decided
+  // by eagerness and the words so far (turn_taking.h).
+  enum class Type { none, server_vad, semantic_vad } type = Type::server_vad;
+  std::string eagerness = "auto";  // semantic_vad: low | medium | high | auto
   double threshold = 0.5;
   int prefix_padding_ms = 300;
   int silence_duration_ms = 500;

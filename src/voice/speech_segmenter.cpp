@@ -2,11 +2,24 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 
 namespace prism::voice {
 namespace {
 constexpr int kStartWindowFrames = 5;  // 100 ms
+// The WebRTC VAD keeps saying "speech" for ~100 ms after a voice stops (its
+// hangover). Within a turn, a frame 40 dB below the turn's loudest frame is
+// silence whatever the VAD says: on clean audio the end of speech is then
+// found within a frame of where it is; in noise (noise floor above that)
+// the VAD alone decides, as before.
+constexpr double kQuietBelowPeak = 0.01;  // -40 dB
+
+double frame_rms(std::span<const int16_t> frame) {
+  double sum = 0;
+  for (int16_t s : frame) sum += static_cast<double>(s) * s;
+  return frame.empty() ? 0 : std::sqrt(sum / static_cast<double>(frame.size()));
 }
+}  // namespace
 
 SpeechSegmenter::SpeechSegmenter(SegmenterSettings settings)
     : settings_(settings), vad_(aggressiveness_for_threshold(settings.threshold)) {}
@@ -20,6 +33,14 @@ void SpeechSegmenter::reset_turn() {
   in_speech_ = false;
   recent_ = 0;
   silent_frames_ = 0;
+}
+
+std::optional<SpeechEvent> SpeechSegmenter::end_turn() {
+  if (!in_speech_) return std::nullopt;
+  in_speech_ = false;
+  recent_ = 0;
+  silent_frames_ = 0;
+  return SpeechEvent{SpeechEvent::Kind::stopped, position_ms(), last_voiced_end_ms_};
 }
 
 std::vector<SpeechEvent> SpeechSegmenter::feed(std::span<const int16_t> audio) {
@@ -42,6 +63,7 @@ std::vector<SpeechEvent> SpeechSegmenter::feed(std::span<const int16_t> audio) {
 
 void SpeechSegmenter::classify_frame(std::span<const int16_t> frame, std::vector<SpeechEvent>& events) {
   bool voiced = vad_.is_speech(frame, kSampleRate);
+  double rms = frame_rms(frame);
   int64_t frame_start_ms = frames_ * kFrameMs;
   ++frames_;
   recent_ = (recent_ << 1) | (voiced ? 1u : 0u);
@@ -54,13 +76,15 @@ void SpeechSegmenter::classify_frame(std::span<const int16_t> frame, std::vector
       int64_t start_ms = frame_start_ms - static_cast<int64_t>(oldest) * kFrameMs;
       in_speech_ = true;
       silent_frames_ = 0;
+      turn_peak_rms_ = rms;
       last_voiced_end_ms_ = frame_start_ms + kFrameMs;
       events.push_back({SpeechEvent::Kind::started, std::max<int64_t>(0, start_ms - settings_.prefix_padding_ms),
                         start_ms});
     }
     return;
   }
-  if (voiced) {
+  if (voiced) turn_peak_rms_ = std::max(turn_peak_rms_, rms);
+  if (voiced && rms >= turn_peak_rms_ * kQuietBelowPeak) {
     silent_frames_ = 0;
     last_voiced_end_ms_ = frame_start_ms + kFrameMs;
     return;

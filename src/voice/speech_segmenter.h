@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -48,6 +49,10 @@ class SpeechSegmenter {
   int64_t trailing_silence_ms() const { return in_speech_ ? silent_frames_ * kFrameMs : 0; }
   // Milliseconds of audio classified so far.
   int64_t position_ms() const { return frames_ * kFrameMs; }
+  // Ends the turn in progress now (semantic turn detection decided it is
+  // over before silence_duration_ms): the `stopped` event, or nothing when
+  // no turn is in progress.
+  std::optional<SpeechEvent> end_turn();
   // Forgets a turn in progress (e.g. after input_audio_buffer.clear); the
   // clock keeps running.
   void reset_turn();
@@ -63,6 +68,7 @@ class SpeechSegmenter {
   uint32_t recent_ = 0;           // bit i: frame (frames_-1-i) was voiced
   int64_t silent_frames_ = 0;      // consecutive unvoiced frames while in speech
   int64_t last_voiced_end_ms_ = 0;
+  double turn_peak_rms_ = 0;       // loudest voiced frame of the turn in progress
 };
 
 }  // namespace prism::voice

@@ -277,6 +277,64 @@ TEST_F(RealtimeSessionTest, SpeculativeReplyIsDiscardedWhenTheUserGoesOn) {
   std::printf("[ measured ] guessed \"%s\", final \"%s\"\n", guessed.c_str(), final_transcript.c_str());
 }
 
+// semantic_vad: words that read as finished end the turn after a short pause,
+// and the reply (started and synthesized on the partial transcript during
+// that pause) goes out at once.
+TEST_F(RealtimeSessionTest, SemanticVadEndsAFinishedTurnEarlyWithAudioReady) {
+  EventLog log;
+  auto replies = std::make_shared<ScriptedReplies>(kReply, 1ms);
+  RealtimeSession session(log.sender(), replies);
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","audio":{"input":{"transcription":{"model":"x"},"turn_detection":{"type":"semantic_vad","eagerness":"high"}}}}})");
+  auto updated = log.wait_for("session.updated");
+  EXPECT_EQ(updated["session"]["audio"]["input"]["turn_detection"]["type"], "semantic_vad");
+  auto utterance = speak(kUserSentence, pcm24k(), 300, 1500);
+  for (const auto& frame : utterance.appends) session.handle_client_text(frame);
+  auto done = log.wait_for("response.done");
+  session.wait_idle();
+  EXPECT_TRUE(log.of_type("error").empty());
+  EXPECT_EQ(done["response"]["status"], "completed");
+  // The turn ended well before the 800 ms window that unfinished words get.
+  auto stopped = log.wait_for("input_audio_buffer.speech_stopped");
+  double ended_after = stopped["audio_end_ms"].get<double>() - utterance.speech_end_ms;
+  std::printf("[ measured ] semantic_vad high: turn ended %.0f ms after the speech\n", ended_after);
+  EXPECT_LT(ended_after, 600);
+  auto timing = log.wait_for("prism.turn.timing")["timing"];
+  std::printf("[ measured ] turn timing %s\n", timing.dump().c_str());
+  EXPECT_EQ(timing["speculative"], true);
+  auto tl = timing["timeline_ms"];
+  EXPECT_LT(tl["first_audio_synthesized"].get<double>(), tl["first_audio_sent"].get<double>() + 1);
+  // What was synthesized ahead is what was said: all of the reply, in order.
+  std::string deltas;
+  for (const auto& d : log.of_type("response.output_audio_transcript.delta")) deltas += d["delta"].get<std::string>();
+  EXPECT_EQ(deltas, kReply);
+  auto audio = response_audio(log, "response.output_audio.delta", done["response"]["id"], pcm24k());
+  EXPECT_GT(audio.size(), 24000u * 3) << "over 3 s of speech";
+  expect_in_order(log, {"input_audio_buffer.speech_stopped", "input_audio_buffer.committed",
+                        "conversation.item.input_audio_transcription.completed", "response.created",
+                        "response.output_audio.delta", "response.done"});
+  EXPECT_EQ(replies->requests().size(), 1u) << "the speculative request was adopted";
+}
+
+TEST_F(RealtimeSessionTest, SemanticVadWaitsThroughAPauseAfterUnfinishedWords) {
+  EventLog log;
+  auto replies = std::make_shared<ScriptedReplies>("Sure thing.", 1ms);
+  RealtimeSession session(log.sender(), replies);
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","audio":{"input":{"transcription":{"model":"x"},"turn_detection":{"type":"semantic_vad","eagerness":"high"}}}}})");
+  // A 450 ms pause after "... to the": longer than high eagerness waits for
+  // finished words, shorter than its window for unfinished ones.
+  auto first = speak("please take me to the", pcm24k(), 300, 450);
+  auto second = speak("train station", pcm24k(), 0, 1500);
+  for (const auto& frame : first.appends) session.handle_client_text(frame);
+  for (const auto& frame : second.appends) session.handle_client_text(frame);
+  log.wait_for("response.done");
+  session.wait_idle();
+  std::string transcript = log.wait_for("conversation.item.input_audio_transcription.completed")["transcript"];
+  std::printf("[ measured ] semantic_vad across a pause: \"%s\"\n", transcript.c_str());
+  EXPECT_EQ(log.of_type("input_audio_buffer.speech_started").size(), 1u) << "one turn despite the pause";
+  EXPECT_EQ(log.of_type("input_audio_buffer.committed").size(), 1u);
+  EXPECT_NE(transcript.find("station"), std::string::npos) << transcript;
+}
+
 TEST_F(RealtimeSessionTest, DialectFollowsTheFirstSessionUpdate) {
   EventLog log;
   RealtimeSession session(log.sender(), std::make_shared<ScriptedReplies>("ok", 1ms));

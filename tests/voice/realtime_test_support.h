@@ -165,6 +165,13 @@ inline SpokenUtterance speak(const std::string& text, const AudioFormat& format,
   SpeechSynthesizer tts(voice);
   SpokenUtterance u;
   u.speech_16k = resample(tts.synthesize(text), tts.sample_rate(), 16000);
+  // Flite pads its speech with ~200 ms of silence before and ~150 ms after;
+  // trimmed, so that the silences asked for here are the real pauses.
+  size_t head = 0, tail = u.speech_16k.size();
+  while (head < tail && std::abs(u.speech_16k[head]) < 200) ++head;
+  while (tail > head && std::abs(u.speech_16k[tail - 1]) < 200) --tail;
+  u.speech_16k = std::vector<int16_t>(u.speech_16k.begin() + static_cast<ptrdiff_t>(head),
+                                      u.speech_16k.begin() + static_cast<ptrdiff_t>(tail));
   std::vector<int16_t> audio(static_cast<size_t>(lead_silence_ms * 16), 0);
   audio.insert(audio.end(), u.speech_16k.begin(), u.speech_16k.end());
   audio.resize(audio.size() + static_cast<size_t>(trail_silence_ms * 16), 0);
