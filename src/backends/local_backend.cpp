@@ -51,6 +51,7 @@ nlohmann::json make_chunk(const std::string& id, long long created, const std::s
 
 runtime::GenerationParams generation_params_from_request(const nlohmann::json& body) {
   runtime::GenerationParams p;
+  p.skip_special_tokens = true;  // an answer, not a transcript of the model's tokens
   if (body.contains("max_completion_tokens") && body["max_completion_tokens"].is_number_integer())
     p.max_tokens = body["max_completion_tokens"].get<int>();
   else if (body.contains("max_tokens") && body["max_tokens"].is_number_integer())
@@ -214,7 +215,9 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
   out.finish_reason = r.finish_reason == "length" ? "length" : "stop";
   const nlohmann::json usage = {{"prompt_tokens", out.prompt_tokens},
                                 {"completion_tokens", out.completion_tokens},
-                                {"total_tokens", out.prompt_tokens + out.completion_tokens}};
+                                {"total_tokens", out.prompt_tokens + out.completion_tokens},
+                                // Prompt tokens served from the previous request's KV cache.
+                                {"prompt_tokens_details", {{"cached_tokens", r.reused_prompt_tokens}}}};
   if (call.stream) {
     nlohmann::json d = nlohmann::json::object();
     if (!sent_role) d["role"] = "assistant";

@@ -131,7 +131,7 @@ GenerationResult VlmEngine::generate(const json& messages, const GenerationParam
   loop.max_tokens = params.max_tokens;
   loop.eos_token_ids = eos_ids_;
 
-  tokenizer::StreamingDecoder decoder(tokenizer_, /*skip_special_tokens=*/false);
+  tokenizer::StreamingDecoder decoder(tokenizer_, params.skip_special_tokens);
   StopStringMatcher stops(params.stop);
   bool stopped_by_string = false, cancelled = false;
   auto deliver = [&](const std::string& text) {
@@ -150,7 +150,9 @@ GenerationResult VlmEngine::generate(const json& messages, const GenerationParam
                                    return TokenVerdict::Stop;
                                  }
                                  return cancelled ? TokenVerdict::Cancel : TokenVerdict::Continue;
-                               });
+                               },
+                               &prefix_cache_);
+  result.reused_prompt_tokens = prepared.num_tiles > 0 ? 0 : prefix_cache_.last_reused;
   if (!stopped_by_string && !cancelled) {
     auto r = stops.feed(decoder.flush());
     deliver(r.emit);

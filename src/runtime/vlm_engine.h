@@ -15,6 +15,7 @@
 
 #include "formats/hf_config.h"
 #include "models/smolvlm.h"
+#include "runtime/generation.h"
 #include "runtime/media_source.h"
 #include "runtime/prompt_builder.h"
 #include "tokenizer/chat_template.h"
@@ -33,12 +34,15 @@ struct GenerationParams {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> stop;
   bool do_image_splitting = true;
+  // Chat answers leave out special tokens; conformance runs keep them.
+  bool skip_special_tokens = false;
 };
 
 struct GenerationResult {
   std::string prompt;  // after the chat template and <image> expansion
   std::vector<std::int32_t> input_ids, output_ids;
-  std::string text;           // special tokens kept, the final EOS left out, cut before a stop string
+  std::string text;           // the final EOS left out, cut before a stop string
+  std::size_t reused_prompt_tokens = 0;  // taken from the previous request's KV cache
   std::string finish_reason;  // "stop" | "length" | "cancelled"
   std::vector<float> prompt_last_logits;  // logits at the last prompt position (conformance)
 };
@@ -80,6 +84,7 @@ class VlmEngine {
   std::vector<std::int32_t> eos_ids_;
   PromptBuilder prompt_builder_;
   std::mutex busy_;
+  PrefixCache prefix_cache_;  // guarded by busy_
 };
 
 }  // namespace prism::runtime
