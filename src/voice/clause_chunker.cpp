@@ -63,12 +63,13 @@ std::optional<size_t> ClauseChunker::find_cut(bool end_of_stream) const {
     }
   }
   // No punctuation for a long stretch: cut at the last complete word.
-  if (count_words(t) > options_.max_words) {
+  const size_t max_words = clauses_cut_ == 0 ? std::min(options_.first_max_words, options_.max_words) : options_.max_words;
+  if (count_words(t) > max_words) {
     size_t words = 0;
     bool in_word = false;
     for (size_t i = 0; i < t.size(); ++i) {
       if (is_space(t[i])) {
-        if (in_word && words >= options_.max_words) return i + 1;
+        if (in_word && words >= max_words) return i + 1;
         in_word = false;
       } else if (!in_word) {
         in_word = true;
@@ -85,7 +86,9 @@ std::vector<std::string> ClauseChunker::push(std::string_view delta) {
   while (auto cut = find_cut(false)) {
     std::string clause = speakable_text(std::string_view(pending_).substr(0, *cut));
     pending_.erase(0, *cut);
-    if (!clause.empty()) clauses.push_back(std::move(clause));
+    if (clause.empty()) continue;
+    ++clauses_cut_;
+    clauses.push_back(std::move(clause));
   }
   return clauses;
 }

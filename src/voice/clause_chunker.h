@@ -14,6 +14,9 @@ namespace prism::voice {
 struct ClauseChunkerOptions {
   size_t min_words_at_comma = 3;   // a comma/semicolon/colon ends a clause once it has this many words
   size_t max_words = 24;           // cut at a word boundary when no punctuation comes
+  // The first clause is cut sooner: its synthesis is what the listener
+  // waits for, while later clauses are synthesized during earlier audio.
+  size_t first_max_words = 6;
 };
 
 class ClauseChunker {
@@ -29,6 +32,7 @@ class ClauseChunker {
   std::optional<size_t> find_cut(bool end_of_stream) const;
   ClauseChunkerOptions options_;
   std::string pending_;
+  size_t clauses_cut_ = 0;
 };
 
 // Removes markup that should not be read aloud (markdown emphasis, headings,

@@ -192,6 +192,12 @@ TEST(ClauseChunker, ReleasesClausesAsSoonAsTheyEnd) {
   auto cut = small.push("one two three four five six ");
   ASSERT_EQ(cut.size(), 1u);
   EXPECT_EQ(cut[0], "one two three four");
+  // The first clause is cut sooner than the rest.
+  ClauseChunker early({.min_words_at_comma = 3, .max_words = 5, .first_max_words = 2});
+  auto cuts = early.push("a b c d e f g h i j k l ");
+  ASSERT_EQ(cuts.size(), 2u);
+  EXPECT_EQ(cuts[0], "a b");
+  EXPECT_EQ(cuts[1], "c d e f g");
 }
 
 }  // namespace
