@@ -375,6 +375,8 @@ void SessionCore::finish_response(const std::string& status, const json& status_
   if (r.synthesis) r.synthesis->cancelled = true;  // nothing more may be produced
   std::string item_status = status == "completed" ? "completed" : "incomplete";
   int64_t audio_ms = samples_to_ms(r.samples_sent, r.output_format.sample_rate);
+  // The idle timeout counts from when the answer has finished playing.
+  idle_since_ms_ = segmenter_.position_ms() + audio_ms;
   if (ConversationItem* item = conversation_.find(r.item_id)) {
     item->status = item_status;
     ContentPart& part = item->content.at(0);

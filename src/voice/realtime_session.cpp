@@ -406,6 +406,7 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
       }
       if (segmenter_.in_speech()) maybe_speculate();
       if (segmenter_.in_speech()) maybe_end_turn_early();
+      else maybe_trigger_idle_timeout();
     } else if (!recognition_ || !recognition_->in_utterance()) {
       start_recognition(0);  // no VAD: recognise everything the client sends
     }
@@ -442,7 +443,23 @@ void SessionCore::on_speech_started(const SpeechEvent& e) {
   // Barge-in: stop generating and synthesizing in this same step, before
   // any more of the answer's audio can go out.
   if (response_ && settings_.turn_detection.interrupt_response) cancel_response("turn_detected");
+  idle_since_ms_.reset();  // the user is talking
   start_recognition(static_cast<size_t>(std::max<int64_t>(0, start_sample)));
+}
+
+void SessionCore::maybe_trigger_idle_timeout() {
+  const TurnDetection& td = settings_.turn_detection;
+  if (td.type != TurnDetection::Type::server_vad || !td.idle_timeout_ms || !idle_since_ms_ || response_) return;
+  int64_t now_ms = segmenter_.position_ms();
+  if (now_ms < *idle_since_ms_ + *td.idle_timeout_ms) return;
+  int64_t since = *idle_since_ms_;
+  idle_since_ms_.reset();
+  if (pending_item_id_.empty()) pending_item_id_ = new_id("item_");
+  emit({{"type", "input_audio_buffer.timeout_triggered"}, {"audio_start_ms", since}, {"audio_end_ms", now_ms},
+        {"item_id", pending_item_id_}});
+  turn_timing_ = TurnTiming{};
+  turn_timing_.turn_detected = TurnTiming::Clock::now();
+  commit_input("", true, true);
 }
 
 void SessionCore::maybe_end_turn_early() {
@@ -531,7 +548,7 @@ void SessionCore::maybe_send_partial_transcript() {
         {"content_index", 0}, {"delta", delta}});
 }
 
-bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad) {
+bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad, bool idle_timeout) {
   int64_t buffered_ms = samples_to_ms(static_cast<int64_t>(buffer_16k_.size()), kRate16k);
   if (!from_vad && buffered_ms < kMinCommitMs) {
     emit_error("input_audio_buffer_commit_empty",
@@ -584,6 +601,7 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
       emit({{"type", "conversation.item.done"}, {"previous_item_id", previous_json}, {"item", stored->to_json(wire_dialect())}});
   }
   reset_input_buffer();
+  idle_since_ms_.reset();  // a new turn: the idle clock restarts after its answer
   log::debug("realtime turn committed", {{"session", session_id_}, {"item_id", item_id}, {"transcript", transcript}});
 
   std::unique_ptr<Speculation> speculation = std::move(speculation_);
@@ -595,7 +613,14 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
     if (speculation->synthesis) speculation->synthesis->cancelled = true;
     speculation.reset();
   }
-  if (from_vad && settings_.turn_detection.create_response) {
+  if (idle_timeout && !response_) {
+    // Nothing was said: the model is told so, to invite the user to go on.
+    json params = {{"instructions", settings_.instructions +
+                                        (settings_.instructions.empty() ? "" : "\n\n") +
+                                        "The user has said nothing for a while since your last answer. Briefly "
+                                        "invite them to continue."}};
+    start_response(params, turn_timing_);
+  } else if (from_vad && settings_.turn_detection.create_response) {
     if (transcript.empty()) {
       log::info("realtime turn without words: no response", {{"session", session_id_}, {"item_id", item_id}});
     } else if (!response_) {

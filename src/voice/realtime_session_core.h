@@ -136,7 +136,12 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void start_recognition(size_t from_sample);
   void maybe_send_partial_transcript();
   // Commits the input buffer as a user item; returns false when too short.
-  bool commit_input(const std::string& client_event_id, bool from_vad);
+  // `idle_timeout`: the commit of silence after idle_timeout_ms, which gets a
+  // response although it holds no words.
+  bool commit_input(const std::string& client_event_id, bool from_vad, bool idle_timeout = false);
+  // server_vad idle_timeout_ms: no speech since the last answer finished
+  // playing triggers a response that invites the user to go on.
+  void maybe_trigger_idle_timeout();
   void reset_input_buffer();
 
   // --- event thread: responses (realtime_response.cpp) ---
@@ -201,6 +206,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::unique_ptr<Speculation> speculation_;
   bool speculated_this_silence_ = false;
   int64_t early_end_checked_at_ms_ = 0;  // trailing silence at the last semantic check
+  // Input audio clock (ms) at which the last answer's audio finished playing;
+  // unset while someone speaks or an answer runs.
+  std::optional<int64_t> idle_since_ms_;
   uint64_t generation_ = 0;
   // Per assistant item: (audio start ms, clause) as the audio went out, so
   // conversation.item.truncate can keep only the clauses that were heard.

@@ -335,6 +335,43 @@ TEST_F(RealtimeSessionTest, SemanticVadWaitsThroughAPauseAfterUnfinishedWords) {
   EXPECT_NE(transcript.find("station"), std::string::npos) << transcript;
 }
 
+// idle_timeout_ms: silence after the answer has finished playing gets a
+// response of its own, announced by input_audio_buffer.timeout_triggered.
+TEST_F(RealtimeSessionTest, IdleTimeoutInvitesTheUserToGoOn) {
+  EventLog log;
+  auto replies = std::make_shared<ScriptedReplies>(std::vector<std::string>{"Sure thing.", "Are you still there?"}, 1ms);
+  RealtimeSession session(log.sender(), replies);
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","instructions":"Be brief.","audio":{"input":{"turn_detection":{"type":"server_vad","idle_timeout_ms":5000}}}}})");
+  auto utterance = speak("what time is it", pcm24k(), 300, 900);
+  for (const auto& frame : utterance.appends) session.handle_client_text(frame);
+  auto first = log.wait_for("response.done");
+  session.wait_idle();
+  // Audio clock: the answer's audio, then 5 s of silence, then the trigger.
+  const std::string silence =
+      json{{"type", "input_audio_buffer.append"}, {"audio", base64_encode(std::vector<uint8_t>(960, 0))}}.dump();
+  auto answer = response_audio(log, "response.output_audio.delta", first["response"]["id"], pcm24k());
+  const int64_t answer_ms = static_cast<int64_t>(answer.size()) / 24;
+  for (int64_t ms = 0; ms < answer_ms + 4000; ms += 20) session.handle_client_text(silence);
+  session.wait_idle();
+  EXPECT_TRUE(log.of_type("input_audio_buffer.timeout_triggered").empty()) << "too early";
+  for (int ms = 0; ms < 1500; ms += 20) session.handle_client_text(silence);
+  auto triggered = log.wait_for("input_audio_buffer.timeout_triggered");
+  auto second = log.wait_for("response.done", 2);
+  session.wait_idle();
+  EXPECT_GE(triggered["audio_end_ms"].get<int64_t>() - triggered["audio_start_ms"].get<int64_t>(), 5000);
+  EXPECT_LT(triggered["audio_end_ms"].get<int64_t>() - triggered["audio_start_ms"].get<int64_t>(), 5100);
+  EXPECT_EQ(second["response"]["status"], "completed");
+  expect_in_order(log, {"response.done", "input_audio_buffer.timeout_triggered", "input_audio_buffer.committed",
+                        "response.created", "response.done"});
+  EXPECT_EQ(log.wait_for("input_audio_buffer.committed", 2)["item_id"], triggered["item_id"]);
+  auto requests = replies->requests();
+  ASSERT_EQ(requests.size(), 2u);
+  std::string system = requests[1][0]["content"];
+  EXPECT_EQ(system.rfind("Be brief.", 0), 0u) << system;
+  EXPECT_NE(system.find("said nothing"), std::string::npos) << system;
+  EXPECT_EQ(log.of_type("input_audio_buffer.timeout_triggered").size(), 1u) << "once per silence";
+}
+
 TEST_F(RealtimeSessionTest, DialectFollowsTheFirstSessionUpdate) {
   EventLog log;
   RealtimeSession session(log.sender(), std::make_shared<ScriptedReplies>("ok", 1ms));
