@@ -6,10 +6,12 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "server/config.h"
 #include "server/gateway.h"
 #include "server/http_server.h"
+#include "server/tls_context.h"
 #include "vision/ffmpeg_logging.h"
 
 namespace prism::cli {
@@ -21,6 +23,8 @@ struct ServeOptions {
   std::string config_path;
   std::string host;
   int port = -1;
+  std::string tls_cert;
+  std::string tls_key;
   std::string log_level = "info";
   bool print_default_config = false;
 };
@@ -35,6 +39,15 @@ int run_serve(const ServeOptions& opt) {
   server::Config config = opt.config_path.empty() ? server::default_config() : server::load_config_file(opt.config_path);
   if (!opt.host.empty()) config.server.host = opt.host;
   if (opt.port >= 0) config.server.port = opt.port;
+  if (!opt.tls_cert.empty()) config.server.tls_cert = opt.tls_cert;
+  if (!opt.tls_key.empty()) config.server.tls_key = opt.tls_key;
+  if (config.server.tls_cert.empty() != config.server.tls_key.empty())
+    throw Error("TLS needs both a certificate and a key: give --tls-cert and --tls-key (or [server] tls_cert and "
+                "tls_key in " + config.source + ")");
+  // Checked before the models load: a bad certificate fails at once.
+  std::unique_ptr<net::ssl::context> tls;
+  if (!config.server.tls_cert.empty())
+    tls = server::make_server_tls_context(config.server.tls_cert, config.server.tls_key);
   const int threads = config.server.threads;
   const int grace_ms = config.server.shutdown_grace_ms;
 
@@ -43,15 +56,18 @@ int run_serve(const ServeOptions& opt) {
   server::HttpServer http_server(io, gateway.config().server,
                                  [&gateway](server::Request& req, server::HttpConnection& conn) {
                                    return gateway.handle(req, conn);
-                                 });
+                                 },
+                                 std::move(tls));
   const unsigned short port = http_server.start();
   log::info("prism listening", {{"host", gateway.config().server.host},
                                 {"port", port},
                                 {"config", gateway.config().source},
                                 {"models", gateway.router().catalog().models().size()},
-                                {"threads", threads}});
-  // Tests and scripts read the port from this line when they ask for port 0.
-  std::cout << "prism listening on http://" << gateway.config().server.host << ":" << port << std::endl;
+                                {"threads", threads},
+                                {"tls", http_server.secure()}});
+  // Tests and scripts read the scheme and port from this line when they ask for port 0.
+  std::cout << "prism listening on " << (http_server.secure() ? "https" : "http") << "://"
+            << gateway.config().server.host << ":" << port << std::endl;
 
   // SIGTERM/SIGINT: stop accepting, let requests in flight finish within the
   // grace period, then stop.
@@ -104,6 +120,9 @@ void register_serve_command(CLI::App& app) {
   cmd->add_option("--host", opt->host, "Address to listen on (overrides [server].host)");
   cmd->add_option("--port", opt->port, "Port to listen on, 0 = any free port (overrides [server].port)")
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--tls-cert", opt->tls_cert,
+                  "PEM certificate (chain) file: serve HTTPS and WSS (overrides [server].tls_cert; needs a key)");
+  cmd->add_option("--tls-key", opt->tls_key, "PEM private key file of --tls-cert (overrides [server].tls_key)");
   cmd->add_option("--log-level", opt->log_level, "debug, info, warn, error or off")->capture_default_str();
   cmd->add_flag("--print-default-config", opt->print_default_config, "Print the embedded configuration and exit");
   cmd->callback([opt] { set_exit_code(run_serve(*opt)); });

@@ -8,14 +8,33 @@ namespace prism::server {
 
 using boost::system::error_code;
 
+namespace {
+
+// Arms the write timeout and awaits `write(stream)` on whichever stream the
+// connection has; `write` starts one asynchronous write and returns it.
+template <class Write>
+net::awaitable<void> timed_write(const Transport& transport, std::chrono::milliseconds timeout, Write write) {
+  if (auto* const* plain = std::get_if<beast::tcp_stream*>(&transport)) {
+    (*plain)->expires_after(timeout);
+    co_await write(**plain);
+  } else {
+    TlsStream& tls = *std::get<TlsStream*>(transport);
+    beast::get_lowest_layer(tls).expires_after(timeout);
+    co_await write(tls);
+  }
+}
+
+}  // namespace
+
 net::awaitable<bool> HttpConnection::send(Response response) {
   status_ = response.result_int();
   response.keep_alive(keep_alive_ && response.keep_alive());
   keep_alive_ = response.keep_alive();
   response.prepare_payload();
   error_code ec;
-  stream_.expires_after(write_timeout_);
-  co_await http::async_write(stream_, response, net::redirect_error(net::use_awaitable, ec));
+  co_await timed_write(transport_, write_timeout_, [&](auto& stream) {
+    return http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));
+  });
   if (ec) keep_alive_ = false;
   co_return !ec;
 }
@@ -33,8 +52,9 @@ net::awaitable<bool> HttpConnection::start_event_stream(const http::fields& extr
   streaming_ = true;
   http::response_serializer<http::empty_body> serializer{res};
   error_code ec;
-  stream_.expires_after(write_timeout_);
-  co_await http::async_write_header(stream_, serializer, net::redirect_error(net::use_awaitable, ec));
+  co_await timed_write(transport_, write_timeout_, [&](auto& stream) {
+    return http::async_write_header(stream, serializer, net::redirect_error(net::use_awaitable, ec));
+  });
   if (ec) keep_alive_ = false;
   co_return !ec;
 }
@@ -46,16 +66,18 @@ net::awaitable<bool> HttpConnection::send_event(std::string_view data) {
   event += data;
   event += "\n\n";
   error_code ec;
-  stream_.expires_after(write_timeout_);
-  co_await net::async_write(stream_, http::make_chunk(net::buffer(event)), net::redirect_error(net::use_awaitable, ec));
+  co_await timed_write(transport_, write_timeout_, [&](auto& stream) {
+    return net::async_write(stream, http::make_chunk(net::buffer(event)), net::redirect_error(net::use_awaitable, ec));
+  });
   if (ec) keep_alive_ = false;
   co_return !ec;
 }
 
 net::awaitable<bool> HttpConnection::end_event_stream() {
   error_code ec;
-  stream_.expires_after(write_timeout_);
-  co_await net::async_write(stream_, http::make_chunk_last(), net::redirect_error(net::use_awaitable, ec));
+  co_await timed_write(transport_, write_timeout_, [&](auto& stream) {
+    return net::async_write(stream, http::make_chunk_last(), net::redirect_error(net::use_awaitable, ec));
+  });
   if (ec) keep_alive_ = false;
   co_return !ec;
 }

@@ -1,6 +1,7 @@
 // One client connection as a request handler sees it: send a whole response,
 // or stream Server-Sent Events with chunked transfer encoding. Every write
-// has a timeout, so a client that stops reading cannot hold a handler.
+// has a timeout, so a client that stops reading cannot hold a handler. The
+// connection is plain TCP or TLS; handlers do not need to know which.
 #pragma once
 
 #include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange
@@ -10,6 +11,9 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <variant>
+
+#include "server/tls_stream.h"
 
 namespace prism::server {
 
@@ -20,12 +24,16 @@ namespace http = beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
+// The connection's stream: plain TCP, or TLS over TCP.
+using Transport = std::variant<beast::tcp_stream*, TlsStream*>;
+
 class HttpConnection {
  public:
-  HttpConnection(beast::tcp_stream& stream, std::chrono::milliseconds write_timeout)
-      : stream_(stream), write_timeout_(write_timeout) {}
+  HttpConnection(Transport transport, std::chrono::milliseconds write_timeout)
+      : transport_(transport), write_timeout_(write_timeout) {}
 
-  beast::tcp_stream& stream() { return stream_; }
+  // For handlers that take the stream over (WebSocket upgrade): move from it.
+  Transport transport() const { return transport_; }
 
   // Sends a complete response. False when the client is gone.
   net::awaitable<bool> send(Response response);
@@ -52,9 +60,12 @@ class HttpConnection {
   void mark_taken_over() { taken_over_ = true; }
   // HTTP status of the response sent (for logs and metrics).
   unsigned status() const { return status_; }
+  // A handler that took the stream over and answered there (101 Switching
+  // Protocols) records that status here.
+  void set_status(unsigned status) { status_ = status; }
 
  private:
-  beast::tcp_stream& stream_;
+  Transport transport_;
   std::chrono::milliseconds write_timeout_;
   bool streaming_ = false;
   bool keep_alive_ = true;

@@ -4,17 +4,20 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "server/tls_stream.h"
 
 namespace prism::server {
 
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
-HttpServer::HttpServer(net::io_context& io, const ServerSettings& settings, Handler handler)
-    : io_(io), settings_(settings), handler_(std::move(handler)), acceptor_(io) {}
+HttpServer::HttpServer(net::io_context& io, const ServerSettings& settings, Handler handler,
+                       std::unique_ptr<net::ssl::context> tls)
+    : io_(io), settings_(settings), handler_(std::move(handler)), tls_(std::move(tls)), acceptor_(io) {}
 
 unsigned short HttpServer::start() {
   error_code ec;
@@ -40,10 +43,14 @@ void HttpServer::begin_shutdown() {
   std::lock_guard<std::mutex> lock(sessions_mutex_);
   for (auto& [id, entry] : sessions_) {
     if (!entry.idle) continue;
-    beast::tcp_stream* stream = entry.stream;
-    net::post(entry.executor, [stream] {
+    // Checked again on the session's strand: by then it may have got a
+    // request (it finishes that one) or ended (its stream is gone).
+    net::post(entry.executor, [this, id = id] {
+      std::lock_guard<std::mutex> strand_lock(sessions_mutex_);
+      auto it = sessions_.find(id);
+      if (it == sessions_.end() || !it->second.idle) return;
       error_code ec;
-      stream->socket().cancel(ec);
+      it->second.stream->socket().cancel(ec);
     });
   }
 }
@@ -82,26 +89,45 @@ net::awaitable<void> HttpServer::accept_loop() {
 }
 
 net::awaitable<void> HttpServer::session(beast::tcp_stream stream, std::uint64_t id) {
+  if (!tls_) {
+    co_await serve(stream, id);
+  } else {
+    TlsStream tls(std::move(stream), *tls_);
+    co_await serve(tls, id);
+  }
+}
+
+template <class Stream>
+net::awaitable<void> HttpServer::serve(Stream& stream, std::uint64_t id) {
+  constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
   {
     std::lock_guard<std::mutex> lock(sessions_mutex_);
-    sessions_.emplace(id, SessionEntry{stream.get_executor(), &stream, true});
+    sessions_.emplace(id, SessionEntry{tcp.get_executor(), &tcp, true});
   }
   ++open_connections_;
+  bool ready = true;
+  if constexpr (kTls) ready = co_await tls_accept(stream, std::chrono::milliseconds(settings_.request_timeout_ms));
   beast::flat_buffer buffer;
-  HttpConnection connection(stream, std::chrono::milliseconds(settings_.write_timeout_ms));
+  HttpConnection connection(&stream, std::chrono::milliseconds(settings_.write_timeout_ms));
 
-  while (!draining_) {
+  while (ready && !draining_) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
     parser.body_limit(settings_.max_body_bytes);
-    stream.expires_after(std::chrono::milliseconds(settings_.request_timeout_ms));
+    tcp.expires_after(std::chrono::milliseconds(settings_.request_timeout_ms));
     error_code ec;
     set_idle(id, true);
     co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
     set_idle(id, false);
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
-        ec == net::error::connection_reset || ec == net::error::eof)
+        ec == net::error::connection_reset || ec == net::error::eof || ec == net::ssl::error::stream_truncated)
       break;
+    if (ec.category() == net::error::get_ssl_category()) {
+      // A TLS-level failure: no HTTP answer can get through it.
+      log::info("TLS connection error", {{"error", ec.message()}});
+      break;
+    }
     if (ec) {
       // The request cannot be read to its end: answer and close.
       ApiError error;
@@ -127,9 +153,11 @@ net::awaitable<void> HttpServer::session(beast::tcp_stream stream, std::uint64_t
   }
 
   if (!connection.taken_over()) {
+    if constexpr (kTls)
+      if (ready && tcp.socket().is_open()) co_await tls_shutdown(stream);
     error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.close();
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ec);
+    tcp.close();
   }
   {
     std::lock_guard<std::mutex> lock(sessions_mutex_);

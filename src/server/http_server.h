@@ -2,7 +2,8 @@
 // (header size, body size, a deadline for the whole request so a slow-loris
 // client cannot hold a connection), serves keep-alive, and drains cleanly on
 // shutdown: stop accepting, close idle connections, let requests in progress
-// finish.
+// finish. With a TLS context it speaks HTTPS (the handshake under the same
+// deadline as a request); requests are served by the same code either way.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "server/config.h"
@@ -25,7 +27,9 @@ class HttpServer {
  public:
   using Handler = std::function<net::awaitable<void>(Request&, HttpConnection&)>;
 
-  HttpServer(net::io_context& io, const ServerSettings& settings, Handler handler);
+  // `tls` (server/tls_context.h), when given, makes every connection HTTPS.
+  HttpServer(net::io_context& io, const ServerSettings& settings, Handler handler,
+             std::unique_ptr<net::ssl::context> tls = nullptr);
 
   // Binds and starts accepting; returns the bound port. Throws prism::Error.
   unsigned short start();
@@ -33,23 +37,28 @@ class HttpServer {
   // progress finish and their connections close after the response.
   void begin_shutdown();
   bool draining() const { return draining_.load(); }
+  bool secure() const { return tls_ != nullptr; }
   int open_connections() const { return open_connections_.load(); }
 
  private:
   using Strand = net::strand<net::io_context::executor_type>;
   struct SessionEntry {
     net::any_io_executor executor;  // the session's strand
-    beast::tcp_stream* stream;
-    bool idle;
+    beast::tcp_stream* stream;      // the TCP layer, under TLS too
+    bool idle;                      // waiting for a request (or a TLS handshake)
   };
 
   net::awaitable<void> accept_loop();
   net::awaitable<void> session(beast::tcp_stream stream, std::uint64_t id);
+  // The request loop over either stream (beast::tcp_stream or TlsStream).
+  template <class Stream>
+  net::awaitable<void> serve(Stream& stream, std::uint64_t id);
   void set_idle(std::uint64_t id, bool idle);
 
   net::io_context& io_;
   ServerSettings settings_;
   Handler handler_;
+  std::unique_ptr<net::ssl::context> tls_;
   net::ip::tcp::acceptor acceptor_;
   std::atomic<bool> draining_{false};
   std::atomic<int> open_connections_{0};

@@ -15,7 +15,6 @@
 namespace prism::server {
 namespace websocket = beast::websocket;
 using boost::system::error_code;
-using WebSocket = websocket::stream<beast::tcp_stream>;
 
 namespace {
 
@@ -95,6 +94,7 @@ Handshake read_handshake(const Request& request) {
 }
 
 // Writes queued events in order; on drain, a close frame after them.
+template <class WebSocket>
 net::awaitable<void> write_loop(std::shared_ptr<WebSocket> ws, std::shared_ptr<Outbox> outbox) {
   for (;;) {
     std::deque<std::string> batch;
@@ -150,33 +150,13 @@ void record_turn_timing(MetricsRegistry& metrics, const nlohmann::json& timing) 
                       v->get<double>() / 1000);
 }
 
-}  // namespace
-
-net::awaitable<void> serve_realtime(Gateway& gateway, RealtimeRegistry& registry, Request& request,
-                                    HttpConnection& connection, RequestContext& ctx) {
-  const Handshake handshake = read_handshake(request);
-  std::optional<ApiError> refusal;
-  try {
-    if (request.method() != http::verb::get) throw ApiError(http::status::method_not_allowed, "use GET for /v1/realtime");
-    if (!websocket::is_upgrade(request))
-      throw ApiError(http::status::upgrade_required, "/v1/realtime is a WebSocket endpoint: send an Upgrade request",
-                     "invalid_request_error", std::nullopt, "websocket_required");
-    ctx.api_key = gateway.authenticate(ctx, handshake.api_key);
-    if (gateway.draining()) {
-      ApiError e{http::status::service_unavailable, "the server is shutting down", "server_error"};
-      e.retry_after_s = 1;
-      throw e;
-    }
-  } catch (const ApiError& e) {
-    refusal = e;
-  }
-  if (refusal) {
-    co_await connection.send(make_error_response(*refusal, ctx.version, ctx.id));
-    co_return;
-  }
-
-  connection.mark_taken_over();
-  auto ws = std::make_shared<WebSocket>(std::move(connection.stream()));
+// The WebSocket over the connection's stream (plain TCP or TLS), from the
+// upgrade to the close.
+template <class Stream>
+net::awaitable<void> run_websocket(Stream stream, Gateway& gateway, RealtimeRegistry& registry, Request& request,
+                                   HttpConnection& connection, RequestContext& ctx, const Handshake& handshake) {
+  using WebSocket = websocket::stream<Stream>;
+  auto ws = std::make_shared<WebSocket>(std::move(stream));
   auto executor = ws->get_executor();
   beast::get_lowest_layer(*ws).expires_never();  // the websocket's own timeouts take over
   websocket::stream_base::timeout timeouts{std::chrono::seconds(10), kIdleTimeout, true};
@@ -184,12 +164,17 @@ net::awaitable<void> serve_realtime(Gateway& gateway, RealtimeRegistry& registry
   voice::SessionOptions options;
   ws->read_message_max(options.limits.max_frame_bytes);
   const bool echo_realtime = handshake.offers_realtime;
-  ws->set_option(websocket::stream_base::decorator([echo_realtime](websocket::response_type& res) {
+  // Beast writes the handshake answer (101, or 400/426 for a bad upgrade);
+  // its status goes to the access log like any other response's.
+  auto answered = std::make_shared<unsigned>(0);
+  ws->set_option(websocket::stream_base::decorator([echo_realtime, answered](websocket::response_type& res) {
     res.set(http::field::server, "prism");
     if (echo_realtime) res.set(http::field::sec_websocket_protocol, "realtime");
+    *answered = res.result_int();
   }));
   error_code ec;
   co_await ws->async_accept(request, net::redirect_error(net::use_awaitable, ec));
+  connection.set_status(*answered);
   if (ec) {
     log::info("realtime handshake failed", {{"request_id", ctx.id}, {"error", ec.message()}});
     co_return;
@@ -251,6 +236,40 @@ net::awaitable<void> serve_realtime(Gateway& gateway, RealtimeRegistry& registry
   log::info("realtime session closed",
             {{"request_id", ctx.id}, {"session_id", session->id()}, {"reason", reason},
              {"duration_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
+}
+
+}  // namespace
+
+net::awaitable<void> serve_realtime(Gateway& gateway, RealtimeRegistry& registry, Request& request,
+                                    HttpConnection& connection, RequestContext& ctx) {
+  const Handshake handshake = read_handshake(request);
+  std::optional<ApiError> refusal;
+  try {
+    if (request.method() != http::verb::get) throw ApiError(http::status::method_not_allowed, "use GET for /v1/realtime");
+    if (!websocket::is_upgrade(request))
+      throw ApiError(http::status::upgrade_required, "/v1/realtime is a WebSocket endpoint: send an Upgrade request",
+                     "invalid_request_error", std::nullopt, "websocket_required");
+    ctx.api_key = gateway.authenticate(ctx, handshake.api_key);
+    if (gateway.draining()) {
+      ApiError e{http::status::service_unavailable, "the server is shutting down", "server_error"};
+      e.retry_after_s = 1;
+      throw e;
+    }
+  } catch (const ApiError& e) {
+    refusal = e;
+  }
+  if (refusal) {
+    co_await connection.send(make_error_response(*refusal, ctx.version, ctx.id));
+    co_return;
+  }
+
+  connection.mark_taken_over();
+  // One coroutine per stream type; the connection's stream moves into it.
+  co_await std::visit(
+      [&](auto* stream) {
+        return run_websocket(std::move(*stream), gateway, registry, request, connection, ctx, handshake);
+      },
+      connection.transport());
 }
 
 }  // namespace prism::server

@@ -1,7 +1,8 @@
 // Starts a real `prism serve` process on a free loopback port with a given
-// TOML configuration, and stops it with SIGTERM.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// TOML configuration (over TLS when given a certificate), and stops it with
+// SIGTERM.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +15,24 @@ export function tempDir(prefix = 'prism-e2e-') {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
+// A throwaway self-signed certificate for 127.0.0.1 (the openssl CLI), as
+// PEM files in `dir`; the certificate is its own CA.
+export function selfSignedCert(dir = tempDir('prism-tls-'), name = 'server') {
+  const keyFile = path.join(dir, `${name}-key.pem`);
+  const certFile = path.join(dir, `${name}-cert.pem`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile,
+    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return { keyFile, certFile, key: readFileSync(keyFile), cert: readFileSync(certFile) };
+}
+
 export class PrismProcess {
-  constructor(child, port, dir) {
+  constructor(child, port, dir, { scheme = 'http', ca = null } = {}) {
     this.child = child;
     this.port = port;
     this.dir = dir;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.scheme = scheme;
+    this.ca = ca;  // PEM that verifies prism's certificate (https only)
+    this.baseUrl = `${scheme}://127.0.0.1:${port}`;
     this.stderr = '';
     this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   }
@@ -39,14 +52,17 @@ export class PrismProcess {
 }
 
 // `config` is TOML text without [server].port/decision_log: they are added.
-export async function startPrism(config, { dir = tempDir(), args = [], env = {} } = {}) {
+// `tls` = selfSignedCert(): served over HTTPS (--tls-cert/--tls-key), or
+// `ca` alone when the config names the files itself.
+export async function startPrism(config, { dir = tempDir(), args = [], env = {}, tls = null, ca = tls?.cert ?? null } = {}) {
   const configPath = path.join(dir, 'prism.toml');
   const decisionLog = path.join(dir, 'decisions.jsonl');
   const text = config.includes('[server]')
     ? config.replace('[server]', `[server]\nport = 0\ndecision_log = "${decisionLog}"`)
     : `[server]\nport = 0\ndecision_log = "${decisionLog}"\n` + config;
   writeFileSync(configPath, text);
-  const child = spawn(prismBin, ['serve', '--config', configPath, ...args], {
+  const tlsArgs = tls ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile] : [];
+  const child = spawn(prismBin, ['serve', '--config', configPath, ...tlsArgs, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,16 +71,16 @@ export async function startPrism(config, { dir = tempDir(), args = [], env = {} 
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; if (proc) proc.stderr = stderr; });
   let proc = null;
-  const port = await new Promise((resolve, reject) => {
+  const { scheme, port } = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`prism did not start:\n${stderr}`)), 20000);
     child.stdout.on('data', (d) => {
       stdout += d;
-      const m = stdout.match(/listening on http:\/\/[^:]+:(\d+)/);
-      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      const m = stdout.match(/listening on (https?):\/\/[^:]+:(\d+)/);
+      if (m) { clearTimeout(timer); resolve({ scheme: m[1], port: Number(m[2]) }); }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`prism exited with ${code}:\n${stderr}`)); });
   });
-  proc = new PrismProcess(child, port, dir);
+  proc = new PrismProcess(child, port, dir, { scheme, ca });
   proc.stderr = stderr;
   proc.decisionLog = decisionLog;
   proc.configPath = configPath;

@@ -48,15 +48,16 @@ export function pcmRms(buf) {
   return Math.sqrt(sum / n);
 }
 
-// The SDK's realtime WebSocket client (wss:// by construction) over a plain
-// TCP connection to prism: `createConnection` is ws's documented hook, so
-// the SDK's own socket, framing, auth header and event handling are used.
+// The SDK's realtime WebSocket client (wss:// by construction). Against an
+// HTTPS prism it connects to the real wss:// URL, trusting prism's
+// certificate through ws's `ca` option; against a plain-HTTP prism it goes
+// over a plain TCP connection: `createConnection` is ws's documented hook,
+// so the SDK's own socket, framing, auth header and event handling are used.
 export function realtimeClient(prism, { model = 'router', apiKey = 'sk-none', headers = {} } = {}) {
   const client = new OpenAI({ baseURL: prism.url('/v1'), apiKey, maxRetries: 0 });
-  const options = {
-    headers,
-    createConnection: () => net.connect(prism.port, '127.0.0.1'),
-  };
+  const options = prism.scheme === 'https'
+    ? { headers, ...(prism.ca ? { ca: prism.ca } : {}) }
+    : { headers, createConnection: () => net.connect(prism.port, '127.0.0.1') };
   const rt = new OpenAIRealtimeWS({ model, options }, client);
   return rt;
 }
