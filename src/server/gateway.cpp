@@ -87,6 +87,7 @@ Gateway::Gateway(Config config)
   net::post(speech_pool_, [] {
     try {
       voice::warm_recognizers(voice::RecognizerPool::shared(), 2);
+      voice::narrowband_recognizers().warm(1);  // G.711 sessions
     } catch (const std::exception& e) {
       log::error("speech recognisers did not start; voice turns will fail", {{"error", e.what()}});
     }

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "voice/base64.h"
 #include "voice/pcm16.h"
+#include "voice/recognizer_warmup.h"
 #include "voice/realtime_session_core.h"
 
 namespace prism::voice {
@@ -66,7 +67,7 @@ SessionCore::SessionCore(RealtimeSession::Sender send, std::shared_ptr<ReplyProv
     : send_(std::move(send)),
       replies_(std::move(replies)),
       options_(std::move(options)),
-      recognizers_(options_.recognizers ? *options_.recognizers : RecognizerPool::shared()),
+      recognizers_(options_.recognizers ? options_.recognizers : &RecognizerPool::shared()),
       dialect_(options_.dialect),
       random_(std::random_device{}()) {
   if (!send_) throw Error("realtime session needs a send function");
@@ -277,6 +278,7 @@ void SessionCore::on_append(const json& event, const std::string& event_id) {
   std::vector<int16_t> at16k;
   at16k.reserve(static_cast<size_t>(ms_to_samples(incoming_ms + 20, kRate16k)));
   input_resampler_->process(samples, at16k);
+  if (settings_.input_format.sample_rate < kRate16k) narrowband_.condition(at16k);
   feed_input(std::move(at16k));
 }
 
@@ -318,7 +320,11 @@ void SessionCore::on_item_create(const json& event, const std::string& event_id)
       throw InvalidInput("item.content[" + std::to_string(i) + "].audio: not a whole number of PCM16 samples");
     auto samples = settings_.input_format.decode(bytes);
     part.audio_ms = samples_to_ms(static_cast<int64_t>(samples.size()), settings_.input_format.sample_rate);
-    if (!part.transcript) part.transcript = recognize(resample(samples, settings_.input_format.sample_rate, kRate16k), recognizers_);
+    if (!part.transcript) {
+      auto at16k = resample(samples, settings_.input_format.sample_rate, kRate16k);
+      if (settings_.input_format.sample_rate < kRate16k) narrowband_.condition(at16k);
+      part.transcript = recognize(at16k, *recognizers_);
+    }
   }
   std::string previous_arg;
   if (const auto* prev = string_member(event, "previous_item_id")) previous_arg = *prev;
@@ -384,6 +390,8 @@ void SessionCore::on_item_retrieve(const json& event, const std::string& event_i
 
 void SessionCore::apply_input_format() {
   active_input_format_ = settings_.input_format;
+  if (!options_.recognizers)
+    recognizers_ = active_input_format_.sample_rate < kRate16k ? &narrowband_recognizers() : &RecognizerPool::shared();
   input_resampler_ = std::make_unique<Resampler>(active_input_format_.sample_rate, kRate16k);
 }
 
@@ -425,7 +433,7 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
 }
 
 void SessionCore::start_recognition(size_t from_sample) {
-  if (!recognition_) recognition_.emplace(recognizers_.acquire());
+  if (!recognition_) recognition_.emplace(recognizers_->acquire());
   recognition_->start_utterance();
   if (pending_item_id_.empty()) pending_item_id_ = new_id("item_");
   partial_sent_.clear();

@@ -19,6 +19,7 @@
 #include "voice/clause_chunker.h"
 #include "voice/conversation.h"
 #include "voice/realtime_session.h"
+#include "voice/narrowband.h"
 #include "voice/resampler.h"
 #include "voice/session_settings.h"
 #include "voice/speech_recognizer.h"
@@ -176,7 +177,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   RealtimeSession::Sender send_;
   std::shared_ptr<ReplyProvider> replies_;
   SessionOptions options_;
-  RecognizerPool& recognizers_;
+  RecognizerPool* recognizers_;  // by input rate: wideband or narrowband (apply_input_format)
   std::string session_id_;
   std::string conversation_id_;
   Dialect dialect_;
@@ -189,6 +190,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // Input audio.
   AudioFormat active_input_format_;
   std::unique_ptr<Resampler> input_resampler_;  // input rate -> 16 kHz
+  NarrowbandConditioner narrowband_;            // for input below 16 kHz
   SpeechSegmenter segmenter_;
   std::vector<int16_t> buffer_16k_;   // uncommitted input, 16 kHz
   int64_t buffer_start_sample_ = 0;   // segmenter clock (16 kHz samples) at buffer_16k_[0]
