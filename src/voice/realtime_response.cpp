@@ -14,6 +14,12 @@ namespace prism::voice {
 
 using nlohmann::json;
 
+namespace {
+// Longest turn whose recognition is ended early for a speculative reply
+// (decoding it again, if the user goes on, takes ~5% of its duration).
+constexpr int64_t kMaxRedecodeMs = 20'000;
+}  // namespace
+
 void SessionCore::on_response_create(const json& event, const std::string& event_id) {
   if (response_) {
     emit_error("conversation_already_has_active_response",
@@ -168,20 +174,31 @@ void SessionCore::maybe_speculate() {
   int after = windows.speculate_ms;
   int64_t silence = segmenter_.trailing_silence_ms();
   if (silence == 0) {
-    // The user is speaking (again): a reply guessed from fewer words is void.
-    speculated_this_silence_ = false;
+    // The user is speaking (again): a reply guessed from fewer words is void,
+    // and recognition ended early goes on.
+    speculated_this_pause_ = false;
     if (speculation_) drop_speculation();
+    if (early_final_) resume_recognition();
     return;
   }
-  if (after <= 0 || silence < after || speculated_this_silence_ || speculation_ || response_) return;
+  if (after <= 0 || silence < after || speculated_this_pause_ || speculation_ || response_) return;
   if (td.type == TurnDetection::Type::none || !td.create_response || after >= windows.unfinished_ms) return;
   if (!recognition_ || !recognition_->in_utterance()) return;
-  speculated_this_silence_ = true;
+  speculated_this_pause_ = true;
   if (recognized_until_ < buffer_16k_.size()) {
     recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
     recognized_until_ = buffer_16k_.size();
   }
-  std::string guess = recognition_->partial();
+  // The decoder's final answer can differ from its partial one in the last
+  // word, and a guess must equal the final transcript to be adopted: so the
+  // utterance is ended here and its final transcript is the guess. Should
+  // the user go on, the turn's audio is decoded again (cheap for a short
+  // turn; long ones guess from the partial instead).
+  std::string guess;
+  if (static_cast<int64_t>(buffer_16k_.size() - recognition_from_) <= ms_to_samples(kMaxRedecodeMs, 16000))
+    guess = *(early_final_ = recognition_->finish());
+  else
+    guess = recognition_->partial();
   if (guess.empty()) return;
   auto spec = std::make_unique<Speculation>();
   spec->generation = ++generation_;

@@ -439,9 +439,20 @@ void SessionCore::start_recognition(size_t from_sample) {
   partial_sent_.clear();
   last_partial_.clear();
   from_sample = std::min(from_sample, buffer_16k_.size());
+  recognition_from_ = from_sample;
+  early_final_.reset();
   recognition_->feed(std::span(buffer_16k_).subspan(from_sample));
   recognized_until_ = buffer_16k_.size();
   partial_checked_at_ = recognized_until_;
+}
+
+void SessionCore::resume_recognition() {
+  early_final_.reset();
+  recognition_->start_utterance();
+  recognition_->feed(std::span(buffer_16k_).subspan(recognition_from_));
+  recognized_until_ = buffer_16k_.size();
+  partial_checked_at_ = recognized_until_;
+  last_partial_.clear();  // partial_sent_ stays: those deltas went out
 }
 
 void SessionCore::on_speech_started(const SpeechEvent& e) {
@@ -481,12 +492,18 @@ void SessionCore::maybe_end_turn_early() {
   // 100 ms (the decoder may still settle on a finished-looking ending).
   if (early_end_checked_at_ms_ != 0 && silence < early_end_checked_at_ms_ + 100) return;
   early_end_checked_at_ms_ = silence;
-  if (!recognition_ || !recognition_->in_utterance()) return;
-  if (recognized_until_ < buffer_16k_.size()) {
-    recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
-    recognized_until_ = buffer_16k_.size();
+  std::string words;
+  if (early_final_) {
+    words = *early_final_;
+  } else {
+    if (!recognition_ || !recognition_->in_utterance()) return;
+    if (recognized_until_ < buffer_16k_.size()) {
+      recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
+      recognized_until_ = buffer_16k_.size();
+    }
+    words = recognition_->partial();
   }
-  if (!looks_finished(recognition_->partial())) return;
+  if (!looks_finished(words)) return;
   if (auto stopped = segmenter_.end_turn()) {
     early_end_checked_at_ms_ = 0;
     on_speech_stopped(*stopped);
@@ -587,9 +604,16 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
         {"item", item.to_json(wire_dialect())}});
 
   // Finish recognition (it streamed while the user spoke).
-  if (!recognition_ || !recognition_->in_utterance()) start_recognition(0);
-  else if (recognized_until_ < buffer_16k_.size()) recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
-  std::string transcript = recognition_->finish();
+  // (Ended early in the pause for a speculative reply: what followed is silence.)
+  std::string transcript;
+  if (early_final_) {
+    transcript = *early_final_;
+    early_final_.reset();
+  } else {
+    if (!recognition_ || !recognition_->in_utterance()) start_recognition(0);
+    else if (recognized_until_ < buffer_16k_.size()) recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
+    transcript = recognition_->finish();
+  }
   turn_timing_.final_transcript = TurnTiming::Clock::now();
   if (ConversationItem* stored = conversation_.find(item_id)) stored->content[0].transcript = transcript;
   if (settings_.transcribe_input) {
@@ -613,7 +637,7 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
   log::debug("realtime turn committed", {{"session", session_id_}, {"item_id", item_id}, {"transcript", transcript}});
 
   std::unique_ptr<Speculation> speculation = std::move(speculation_);
-  speculated_this_silence_ = false;
+  speculated_this_pause_ = false;
   if (speculation && (speculation->transcript != transcript || speculation->error)) {
     // Guessed from other words, or failed (a fresh request may fall back
     // elsewhere): discard.
@@ -651,6 +675,8 @@ void SessionCore::reset_input_buffer() {
   pending_item_id_.clear();
   partial_sent_.clear();
   last_partial_.clear();
+  recognition_from_ = 0;
+  early_final_.reset();
   // Give the decoder back between turns: the pool keeps it warm for anyone.
   recognition_.reset();
 }

@@ -135,6 +135,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   void on_speech_started(const SpeechEvent& e);
   void on_speech_stopped(const SpeechEvent& e);
   void start_recognition(size_t from_sample);
+  // Speech resumed after recognition was ended early: decode the turn again.
+  void resume_recognition();
   void maybe_send_partial_transcript();
   // Commits the input buffer as a user item; returns false when too short.
   // `idle_timeout`: the commit of silence after idle_timeout_ms, which gets a
@@ -197,6 +199,10 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   int64_t total_samples_16k_ = 0;     // all input audio fed so far
   std::optional<RecognizerLease> recognition_;
   size_t recognized_until_ = 0;       // buffer_16k_ samples fed to recognition
+  size_t recognition_from_ = 0;       // buffer_16k_ sample where the utterance's recognition began
+  // The final transcript when recognition was ended during a pause for a
+  // speculative reply; reset (and the audio decoded again) if speech resumes.
+  std::optional<std::string> early_final_;
   size_t partial_checked_at_ = 0;
   std::string pending_item_id_;       // user item announced in speech_started
   std::string partial_sent_;          // transcription delta text already sent
@@ -206,7 +212,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // Output.
   std::unique_ptr<ActiveResponse> response_;
   std::unique_ptr<Speculation> speculation_;
-  bool speculated_this_silence_ = false;
+  bool speculated_this_pause_ = false;
   int64_t early_end_checked_at_ms_ = 0;  // trailing silence at the last semantic check
   // Input audio clock (ms) at which the last answer's audio finished playing;
   // unset while someone speaks or an answer runs.

@@ -312,7 +312,10 @@ TEST_F(RealtimeSessionTest, SemanticVadEndsAFinishedTurnEarlyWithAudioReady) {
   expect_in_order(log, {"input_audio_buffer.speech_stopped", "input_audio_buffer.committed",
                         "conversation.item.input_audio_transcription.completed", "response.created",
                         "response.output_audio.delta", "response.done"});
-  EXPECT_EQ(replies->requests().size(), 1u) << "the speculative request was adopted";
+  auto requests = replies->requests();
+  EXPECT_EQ(requests.size(), 1u) << "the speculative request was adopted; guessed \""
+                                 << requests.front().back()["content"].get<std::string>() << "\", final \""
+                                 << requests.back().back()["content"].get<std::string>() << "\"";
 }
 
 TEST_F(RealtimeSessionTest, SemanticVadWaitsThroughAPauseAfterUnfinishedWords) {
