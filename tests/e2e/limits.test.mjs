@@ -80,8 +80,11 @@ max_inflight_requests = 1
     assert.equal((await getJson(prism, '/health')).status, 200);
     await closed;
     clearInterval(drip);
+    // The drip never ends, so the close itself shows the deadline acted; it
+    // must not act before request_timeout_ms (no upper bound: a loaded
+    // machine may be slow to notice).
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 500 && elapsed < 3000, `closed after ${elapsed} ms`);
+    assert.ok(elapsed >= 500, `closed after ${elapsed} ms`);
   });
 
   it('an unknown path is a 404 and a wrong method a 405, both OpenAI-shaped', async () => {
