@@ -8,11 +8,13 @@ namespace prism::voice {
 namespace {
 constexpr int kStartWindowFrames = 5;  // 100 ms
 // The WebRTC VAD keeps saying "speech" for ~100 ms after a voice stops (its
-// hangover). Within a turn, a frame 40 dB below the turn's loudest frame is
-// silence whatever the VAD says: on clean audio the end of speech is then
-// found within a frame of where it is; in noise (noise floor above that)
-// the VAD alone decides, as before.
+// hangover), even on digital silence. A frame 40 dB below the loudest frame
+// of the current (or last) turn is silence whatever the VAD says: on clean
+// audio the end of speech is then found within a frame of where it is, and
+// the hangover cannot start a phantom turn right after a short silence
+// window ends one. In noise (a floor above that) the VAD alone decides.
 constexpr double kQuietBelowPeak = 0.01;  // -40 dB
+constexpr double kDigitalSilenceRms = 2.0;
 
 double frame_rms(std::span<const int16_t> frame) {
   double sum = 0;
@@ -64,6 +66,9 @@ std::vector<SpeechEvent> SpeechSegmenter::feed(std::span<const int16_t> audio) {
 void SpeechSegmenter::classify_frame(std::span<const int16_t> frame, std::vector<SpeechEvent>& events) {
   bool voiced = vad_.is_speech(frame, kSampleRate);
   double rms = frame_rms(frame);
+  if (in_speech_ && voiced) turn_peak_rms_ = std::max(turn_peak_rms_, rms);
+  const bool audible = rms >= std::max(kDigitalSilenceRms, turn_peak_rms_ * kQuietBelowPeak);
+  voiced = voiced && audible;
   int64_t frame_start_ms = frames_ * kFrameMs;
   ++frames_;
   recent_ = (recent_ << 1) | (voiced ? 1u : 0u);
@@ -83,8 +88,7 @@ void SpeechSegmenter::classify_frame(std::span<const int16_t> frame, std::vector
     }
     return;
   }
-  if (voiced) turn_peak_rms_ = std::max(turn_peak_rms_, rms);
-  if (voiced && rms >= turn_peak_rms_ * kQuietBelowPeak) {
+  if (voiced) {
     silent_frames_ = 0;
     last_voiced_end_ms_ = frame_start_ms + kFrameMs;
     return;

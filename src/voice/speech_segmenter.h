@@ -68,7 +68,7 @@ class SpeechSegmenter {
   uint32_t recent_ = 0;           // bit i: frame (frames_-1-i) was voiced
   int64_t silent_frames_ = 0;      // consecutive unvoiced frames while in speech
   int64_t last_voiced_end_ms_ = 0;
-  double turn_peak_rms_ = 0;       // loudest voiced frame of the turn in progress
+  double turn_peak_rms_ = 0;       // loudest voiced frame of the turn in progress (or the last one)
 };
 
 }  // namespace prism::voice

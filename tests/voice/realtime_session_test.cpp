@@ -375,6 +375,38 @@ TEST_F(RealtimeSessionTest, IdleTimeoutInvitesTheUserToGoOn) {
   EXPECT_EQ(log.of_type("input_audio_buffer.timeout_triggered").size(), 1u) << "once per silence";
 }
 
+// With a short silence window the turn ends while the WebRTC VAD is still in
+// its hangover; that hangover (on digital silence) must not start a phantom
+// turn, which would cancel the answer and leave the user with none.
+TEST_F(RealtimeSessionTest, ShortSilenceWindowStartsNoPhantomTurns) {
+  EventLog log;
+  RealtimeSession session(log.sender(), std::make_shared<ScriptedReplies>("Okay.", 1ms));
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"audio":{"input":{"turn_detection":{"type":"server_vad","silence_duration_ms":200,"create_response":false}}}}})");
+  const char* sentences[] = {"What is the weather like today", "Can you set a timer for ten minutes",
+                             "What time does the bakery open", "How do I boil an egg",
+                             "Remind me to call my mother tonight", "What is the capital of France",
+                             "Can you play some quiet music", "How far is it to the station",
+                             "What should I cook for dinner", "Turn off the lights in the kitchen"};
+  // As /v1/audio/speech gives it (Flite's own quiet lead-in and tail kept),
+  // between stretches of digital silence.
+  SpeechSynthesizer tts("slt");
+  std::vector<int16_t> stream;
+  for (const char* sentence : sentences) {
+    stream.resize(stream.size() + 24000 * 4 / 10, 0);
+    auto speech = resample(tts.synthesize(sentence), tts.sample_rate(), 24000);
+    stream.insert(stream.end(), speech.begin(), speech.end());
+    stream.resize(stream.size() + 24000 * 2, 0);
+  }
+  for (size_t at = 0; at < stream.size(); at += 480) {
+    auto chunk = std::span(stream).subspan(at, std::min<size_t>(480, stream.size() - at));
+    session.handle_client_text(
+        json{{"type", "input_audio_buffer.append"}, {"audio", base64_encode(pcm24k().encode(chunk))}}.dump());
+  }
+  session.wait_idle();
+  EXPECT_EQ(log.of_type("input_audio_buffer.speech_started").size(), 10u);
+  EXPECT_EQ(log.of_type("input_audio_buffer.committed").size(), 10u);
+}
+
 TEST_F(RealtimeSessionTest, DialectFollowsTheFirstSessionUpdate) {
   EventLog log;
   RealtimeSession session(log.sender(), std::make_shared<ScriptedReplies>("ok", 1ms));
