@@ -111,8 +111,9 @@ void SessionCore::receive_text(std::string_view frame) {
     });
     return;
   }
-  events_.post([this, text = std::string(frame)] {
+  events_.post([this, text = std::string(frame), received = TurnTiming::Clock::now()] {
     queued_bytes_.fetch_sub(text.size());
+    frame_received_ = received;
     dispatch(text);
   });
 }
@@ -279,6 +280,7 @@ void SessionCore::on_append(const json& event, const std::string& event_id) {
   at16k.reserve(static_cast<size_t>(ms_to_samples(incoming_ms + 20, kRate16k)));
   input_resampler_->process(samples, at16k);
   if (settings_.input_format.sample_rate < kRate16k) narrowband_.condition(at16k);
+  append_end_ms_ = samples_to_ms(total_samples_16k_ + static_cast<int64_t>(at16k.size()), kRate16k);
   feed_input(std::move(at16k));
 }
 
@@ -514,7 +516,10 @@ void SessionCore::on_speech_stopped(const SpeechEvent& e) {
   auto now = TurnTiming::Clock::now();
   turn_timing_ = TurnTiming{};
   turn_timing_.turn_detected = now;
-  turn_timing_.speech_end = now - std::chrono::milliseconds(segmenter_.position_ms() - e.speech_ms);
+  // The client streams in real time: the last sample of this append was
+  // spoken when the append arrived (not when it was processed: under load
+  // frames wait in the queue, and that wait belongs in the figure).
+  turn_timing_.speech_end = frame_received_ - std::chrono::milliseconds(append_end_ms_ - e.speech_ms);
   turn_timing_.speech_end_audio_ms = e.speech_ms;
   turn_timing_.turn_detected_audio_ms = e.audio_ms;
   emit({{"type", "input_audio_buffer.speech_stopped"}, {"audio_end_ms", e.audio_ms}, {"item_id", pending_item_id_}});

@@ -208,6 +208,8 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::string partial_sent_;          // transcription delta text already sent
   std::string last_partial_;          // previous partial hypothesis
   TurnTiming turn_timing_;
+  TurnTiming::Clock::time_point frame_received_;  // arrival of the frame being processed
+  int64_t append_end_ms_ = 0;                      // input audio clock at the end of that frame's audio
 
   // Output.
   std::unique_ptr<ActiveResponse> response_;

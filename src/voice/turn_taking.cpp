@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <cctype>
 
 namespace prism::voice {
@@ -24,14 +25,16 @@ constexpr std::array<EagernessWindows, 4> kEagerness = {{
 }};
 
 // Words after which English speakers rarely stop: a turn ending on one of
-// them is most likely a pause in the middle of a sentence.
-constexpr std::array<std::string_view, 62> kContinuationWords = {
-    "a",     "an",    "the",   "and",   "or",    "but",   "so",    "because", "if",    "than",  "that",
-    "which", "who",   "whose", "to",    "of",    "in",    "on",    "at",      "for",   "from",  "with",
-    "about", "into",  "onto",  "by",    "as",    "like",  "my",    "your",    "our",   "their", "his",
-    "her",   "its",   "is",    "are",   "was",   "were",  "am",    "be",      "been",  "have",  "has",
-    "had",   "do",    "does",  "did",   "can",   "could", "will",  "would",   "should", "shall", "might",
-    "must",  "uh",    "um",    "er",    "i",     "we",    "very"};
+// them is most likely a pause in the middle of a sentence. Prepositions
+// that often end a question ("where are you from", "what is it for",
+// "bakery open" heard as "bakery up in") are left out: the list errs
+// towards ending the turn, since a wrong wait costs the long window.
+constexpr std::string_view kContinuationWords[] = {
+    "a",     "an",    "the",   "and",   "or",     "but",   "so",     "because", "if",    "than", "that",
+    "which", "whose", "to",    "of",    "into",   "onto",  "my",     "your",    "our",   "their", "his",
+    "its",   "is",    "are",   "was",   "were",   "am",    "be",     "been",    "have",  "has",  "had",
+    "do",    "does",  "did",   "can",   "could",  "will",  "would",  "should",  "shall", "might", "must",
+    "uh",    "um",    "er",    "i",     "we",     "very"};
 
 std::string last_word(std::string_view text) {
   size_t end = text.size();
@@ -64,7 +67,7 @@ TurnWindows turn_windows(const TurnDetection& td, int speculate_after_ms) {
 bool looks_finished(std::string_view transcript) {
   std::string word = last_word(transcript);
   if (word.empty()) return false;
-  return std::find(kContinuationWords.begin(), kContinuationWords.end(), word) == kContinuationWords.end();
+  return std::find(std::begin(kContinuationWords), std::end(kContinuationWords), word) == std::end(kContinuationWords);
 }
 
 }  // namespace prism::voice

@@ -16,6 +16,9 @@ TEST(TurnTaking, FinishedUtterancesEndOnContentWords) {
   EXPECT_TRUE(looks_finished("please call me back tomorrow morning"));
   EXPECT_TRUE(looks_finished("Thanks!"));
   EXPECT_TRUE(looks_finished("where is it?"));  // "is" mid-sentence, "it" at the end
+  // Questions often end on a preposition.
+  EXPECT_TRUE(looks_finished("where are you from"));
+  EXPECT_TRUE(looks_finished("what time does the bakery open up in"));
 }
 
 TEST(TurnTaking, UtterancesEndingOnAFunctionWordAreUnfinished) {
