@@ -177,6 +177,15 @@ void read_local(const toml::table& t, const std::string& src, LocalSettings& s) 
   if (s.threads < 1) r.fail("threads", "must be at least 1");
 }
 
+void read_voice(const toml::table& t, const std::string& src, VoiceSettings& s) {
+  TableReader r(t, "voice", src);
+  r.read("speculate_after_silence_ms", s.speculate_after_silence_ms);
+  r.read("early_transcription_deltas", s.early_transcription_deltas);
+  r.reject_unknown_keys();
+  if (s.speculate_after_silence_ms < 0 || s.speculate_after_silence_ms > 10000)
+    r.fail("speculate_after_silence_ms", "must be within 0..10000 (0 turns speculation off)");
+}
+
 ApiKey read_api_key(const toml::table& t, const std::string& where, const std::string& src) {
   TableReader r(t, where, src);
   ApiKey k;
@@ -264,6 +273,7 @@ Config parse_config(std::string_view text, const std::string& source) {
   if (const toml::table* t = r.table("server")) read_server(*t, source, cfg.server);
   if (const toml::table* t = r.table("router")) read_router(*t, source, cfg.router);
   if (const toml::table* t = r.table("local")) read_local(*t, source, cfg.local);
+  if (const toml::table* t = r.table("voice")) read_voice(*t, source, cfg.voice);
   if (const toml::array* keys = r.array_of_tables("api_keys")) {
     int i = 0;
     for (const auto& node : *keys) {

@@ -48,11 +48,22 @@ struct LocalSettings {
   std::int64_t context_window = 8192;
 };
 
+// The realtime voice sessions (/v1/realtime).
+struct VoiceSettings {
+  // A reply starts on the transcript once this much silence follows speech
+  // (never later than half the earliest end of turn); each start is a model
+  // request, cancelled if the user goes on. 0 = no speculation.
+  int speculate_after_silence_ms = 200;
+  // Transcription deltas while the user is still speaking.
+  bool early_transcription_deltas = true;
+};
+
 struct Config {
   ServerSettings server;
   router::RouterSettings router;
   std::vector<ApiKey> api_keys;
   LocalSettings local;
+  VoiceSettings voice;
   router::Catalog catalog;
   std::string source;  // file path or "embedded default"
 };

@@ -183,6 +183,8 @@ net::awaitable<void> run_websocket(Stream stream, Gateway& gateway, RealtimeRegi
   auto outbox = std::make_shared<Outbox>(executor);
   options.dialect = handshake.beta ? voice::Dialect::beta : voice::Dialect::automatic;
   options.model = ctx.query.count("model") ? ctx.query.at("model") : "";
+  options.speculate_after_silence_ms = gateway.config().voice.speculate_after_silence_ms;
+  options.early_transcription_deltas = gateway.config().voice.early_transcription_deltas;
   MetricsRegistry& metrics = gateway.metrics();
   options.on_turn_timing = [&metrics](const nlohmann::json& timing) { record_turn_timing(metrics, timing); };
   auto replies = std::make_shared<RouterReplyProvider>(gateway, executor, ctx.api_key, ctx.headers);

@@ -58,6 +58,10 @@ max_image_pixels = 1000000
 quality = 0.3
 context_window = 4096
 
+[voice]
+speculate_after_silence_ms = 0
+early_transcription_deltas = false
+
 [[api_keys]]
 name = "team-a"
 key = "sk-team-a-123456"
@@ -170,6 +174,8 @@ TEST(Config, FullExampleParsesEveryKey) {
   EXPECT_EQ(c.local.max_image_pixels, 1000000);
   EXPECT_DOUBLE_EQ(c.local.quality, 0.3);
   EXPECT_EQ(c.local.context_window, 4096);
+  EXPECT_EQ(c.voice.speculate_after_silence_ms, 0);
+  EXPECT_FALSE(c.voice.early_transcription_deltas);
 
   ASSERT_EQ(c.api_keys.size(), 3u);
   EXPECT_EQ(c.api_keys[0].name, "team-a");
@@ -273,6 +279,8 @@ TEST(Config, OutOfRangeValuesNameTheKey) {
   expect_error("[router]\nquality_band = 1.5\n", {"router.quality_band"});
   expect_error("[router]\ncircuit_failure_threshold = 0\n", {"router.circuit_failure_threshold"});
   expect_error("[local]\nthreads = 0\n", {"local.threads"});
+  expect_error("[voice]\nspeculate_after_silence_ms = -1\n", {"voice.speculate_after_silence_ms"});
+  expect_error("[voice]\nspeculate = 1\n", {"voice.speculate", "not a known setting"});
 }
 
 TEST(Config, ModelEntryMistakesNameTheModelAndField) {
