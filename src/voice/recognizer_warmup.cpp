@@ -21,12 +21,12 @@ void warm_recognizers(RecognizerPool& pool, size_t decoders, SpeechBand band) {
 }
 
 RecognizerPool& narrowband_recognizers() {
-  static RecognizerPool& pool = []() -> RecognizerPool& {
-    static RecognizerPool p;
-    p.set_priming_audio(priming_audio(SpeechBand::narrowband));
-    return p;
-  }();
-  return pool;
+  struct NarrowbandPool {
+    RecognizerPool pool;
+    NarrowbandPool() { pool.set_priming_audio(priming_audio(SpeechBand::narrowband)); }
+  };
+  static NarrowbandPool narrowband;
+  return narrowband.pool;
 }
 
 }  // namespace prism::voice
