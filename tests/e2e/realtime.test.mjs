@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { getJson, startPrism } from './lib/prism.mjs';
 import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
-import { checkServerEvent, nextEvent, pcmRms, realtimeClient, serverEventSchemas, sleep, speak, wordErrorRate } from './lib/voice.mjs';
+import { closeAndWait, nextEvent, pcmRms, realtimeClient, recordServerEvents, serverEventSchemas, sleep, speak, wordErrorRate } from './lib/voice.mjs';
 
 const KEY = 'sk-voice-test-1';
 const SENTENCE = 'What is the weather like in Paris today';
@@ -18,23 +18,9 @@ const FRAME_BYTES = 960;  // 20 ms of PCM16 mono 24 kHz
 // Opens the SDK client and collects (and schema-checks) every server event.
 async function open(prism, opts = {}) {
   const rt = realtimeClient(prism, { apiKey: KEY, ...opts });
-  const events = [];
-  const schemaErrors = [];
-  rt.on('event', (ev) => {
-    events.push({ ev, at: performance.now() });
-    try { checkServerEvent(ev); } catch (e) { schemaErrors.push(e.message); }
-  });
-  rt.on('error', () => { /* error events are asserted through `events` */ });
+  const { events, times, schemaErrors } = recordServerEvents(rt);
   const created = await nextEvent(rt, 'session.created');
-  return { rt, events, schemaErrors, created };
-}
-
-function closeAndWait(rt) {
-  return new Promise((resolve) => {
-    if (rt.socket.readyState === WebSocket.CLOSED) return resolve();
-    rt.socket.once('close', resolve);
-    rt.close();
-  });
+  return { rt, events, times, schemaErrors, created };
 }
 
 describe('realtime voice over WebSocket', () => {
@@ -54,7 +40,7 @@ key = "${KEY}"
 
   it('holds a whole spoken turn with the official SDK client', async () => {
     const speech = await speak(prism, SENTENCE, { apiKey: KEY });
-    const { rt, events, schemaErrors, created } = await open(prism);
+    const { rt, events, times, schemaErrors, created } = await open(prism);
     assert.equal(created.session.type, 'realtime');
     rt.send({
       type: 'session.update',
@@ -93,7 +79,7 @@ key = "${KEY}"
     const responseDone = await done;
     assert.equal(responseDone.response.status, 'completed', JSON.stringify(responseDone.response.status_details));
 
-    const types = events.map((e) => e.ev.type);
+    const types = events.map((e) => e.type);
     for (const t of ['input_audio_buffer.speech_started', 'input_audio_buffer.speech_stopped', 'input_audio_buffer.committed',
       'conversation.item.input_audio_transcription.completed', 'response.created', 'response.output_item.added',
       'response.content_part.added', 'response.output_audio.delta', 'response.output_audio.done',
@@ -104,7 +90,7 @@ key = "${KEY}"
     const validated = types.filter((t) => serverEventSchemas().has(t)).length;
     assert.ok(validated >= 10, `only ${validated} events had a schema`);
 
-    const transcript = events.find((e) => e.ev.type === 'conversation.item.input_audio_transcription.completed').ev.transcript;
+    const transcript = events.find((e) => e.type === 'conversation.item.input_audio_transcription.completed').transcript;
     const wer = wordErrorRate(SENTENCE, transcript);
     console.log(`# realtime transcript: "${transcript}" WER ${(wer * 100).toFixed(1)}%`);
     assert.ok(wer <= 0.4, `WER ${wer} for "${transcript}"`);
@@ -117,15 +103,15 @@ key = "${KEY}"
     assert.equal(call.messages[0].role, 'system');
     assert.match(call.messages[0].content, /Answer briefly/);
 
-    const said = events.find((e) => e.ev.type === 'response.output_audio_transcript.done').ev.transcript;
+    const said = events.find((e) => e.type === 'response.output_audio_transcript.done').transcript;
     assert.equal(said.trim(), REPLY);
-    const pcm = Buffer.concat(events.filter((e) => e.ev.type === 'response.output_audio.delta').map((e) => Buffer.from(e.ev.delta, 'base64')));
+    const pcm = Buffer.concat(events.filter((e) => e.type === 'response.output_audio.delta').map((e) => Buffer.from(e.delta, 'base64')));
     assert.ok(pcm.length > 24000 * 2 * 0.5, `only ${pcm.length} bytes of reply audio`);
     const rms = pcmRms(pcm);
     assert.ok(rms > 0.02, `reply audio is near silent (rms ${rms})`);
 
-    const firstAudio = events.find((e) => e.ev.type === 'response.output_audio.delta').at;
-    const timing = events.find((e) => e.ev.type === 'prism.turn.timing')?.ev.timing;
+    const firstAudio = times[events.findIndex((e) => e.type === 'response.output_audio.delta')];
+    const timing = events.find((e) => e.type === 'prism.turn.timing')?.timing;
     assert.ok(timing, 'no prism.turn.timing event');
     assert.ok(timing.turn_detected_to_first_audio_ms >= 0, JSON.stringify(timing));
     console.log(`# latency: end of speech (client clock) -> first audio delta received ${(firstAudio - speechEndSentAt).toFixed(0)} ms; ` +
@@ -143,7 +129,7 @@ key = "${KEY}"
 
   it('answers bad input with error events naming the event and stays usable', async () => {
     const { rt, events, schemaErrors } = await open(prism);
-    const errors = () => events.filter((e) => e.ev.type === 'error').map((e) => e.ev.error);
+    const errors = () => events.filter((e) => e.type === 'error').map((e) => e.error);
     rt.socket.send('this is not JSON');
     await nextEvent(rt, 'error');
     rt.socket.send(Buffer.from([1, 2, 3, 4]));

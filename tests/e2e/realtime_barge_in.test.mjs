@@ -9,10 +9,9 @@
 // is what is checked.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { startPrism } from './lib/prism.mjs';
 import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
-import { checkServerEvent, nextEvent, realtimeClient, speak } from './lib/voice.mjs';
+import { closeAndWait, nextEvent, realtimeClient, recordServerEvents, speak } from './lib/voice.mjs';
 
 const FIRST = 'Tell me a long story about the sea';
 const SECOND = 'Stop please what time is it';
@@ -66,13 +65,7 @@ describe('realtime barge-in over WebSocket', () => {
   it('cancels a playing answer when the user speaks, keeps only what was sent, answers the new utterance', async () => {
     const [first, second] = [await speak(prism, FIRST), await speak(prism, SECOND)];
     const rt = realtimeClient(prism);
-    const events = [];
-    const schemaErrors = [];
-    rt.on('event', (ev) => {
-      events.push(ev);
-      try { checkServerEvent(ev); } catch (e) { schemaErrors.push(`${ev.type}: ${e.message.split('\n')[0]}`); }
-    });
-    rt.on('error', () => { /* error events are asserted through `events` */ });
+    const { events, schemaErrors } = recordServerEvents(rt);
     await nextEvent(rt, 'session.created');
     const updated = nextEvent(rt, 'session.updated');
     rt.send({
@@ -158,11 +151,7 @@ describe('realtime barge-in over WebSocket', () => {
       assert.deepEqual(schemaErrors, []);
     } finally {
       mic.stop();
-      await new Promise((resolve) => {
-        if (rt.socket.readyState === WebSocket.CLOSED) return resolve();
-        rt.socket.once('close', resolve);
-        rt.close();
-      });
+      await closeAndWait(rt);
       up.set({ reply: LONG_REPLY, chunkDelayMs: 30 });
     }
   });

@@ -62,6 +62,31 @@ export function realtimeClient(prism, { model = 'router', apiKey = 'sk-none', he
   return rt;
 }
 
+// Collects every server event of a realtime client, in order, with its
+// arrival time (times[i], performance.now()), and checks each against its
+// schema (failures in schemaErrors, for the test to assert empty).
+export function recordServerEvents(rt) {
+  const events = [];
+  const times = [];
+  const schemaErrors = [];
+  rt.on('event', (ev) => {
+    events.push(ev);
+    times.push(performance.now());
+    try { checkServerEvent(ev); } catch (e) { schemaErrors.push(`${ev.type}: ${e.message}`); }
+  });
+  rt.on('error', () => { /* error events are asserted through `events` */ });
+  return { events, times, schemaErrors };
+}
+
+// Closes the client's socket and waits until it is closed.
+export function closeAndWait(rt) {
+  return new Promise((resolve) => {
+    if (rt.socket.readyState === rt.socket.CLOSED) return resolve();
+    rt.socket.once('close', resolve);
+    rt.close();
+  });
+}
+
 // Event type -> its RealtimeServerEvent* schema name, read from the spec.
 let eventSchemas = null;
 export function serverEventSchemas() {
