@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cstdlib>
+#include <limits>
 
 #include "backends/sse_parser.h"
 #include "core/clock.h"
@@ -157,7 +158,11 @@ net::awaitable<ChatOutcome> UpstreamBackend::exchange(Stream& stream, ChatCall& 
 
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
+  // No parser limit: the body is bounded below (kMaxResponseBody, kMaxErrorBody)
+  // and a stream may run long. Not boost::none: Boost 1.74 compares a
+  // Content-Length with the optional limit itself (`len > none` is true), so
+  // every answer framed with a Content-Length failed with "body limit exceeded".
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await http::async_read_header(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
   if (ec == beast::error::timeout) {
     const bool first = Clock::now() < total_deadline;

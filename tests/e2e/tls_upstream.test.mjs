@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getJson, postJson, readSse, startPrism, tempDir } from './lib/prism.mjs';
-import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
+import { FakeUpstream, FRAMINGS, upstreamModel } from './lib/upstream.mjs';
 
 function selfSignedCert() {
   const dir = tempDir('prism-tls-');
@@ -17,44 +17,48 @@ function selfSignedCert() {
   return { key: readFileSync(key), cert: readFileSync(cert) };
 }
 
-describe('TLS upstreams', () => {
-  let secure, plain;
-  before(async () => {
-    const tls = selfSignedCert();
-    secure = await new FakeUpstream('secure', { reply: 'over tls' }, { tls }).start();
-    plain = await new FakeUpstream('plain', { reply: 'in the clear' }).start();
-  });
-  after(async () => {
-    await secure?.stop();
-    await plain?.stop();
-  });
+// Each upstream frames its answers one way; every framing a real server
+// uses gets the whole file.
+for (const framing of FRAMINGS) {
+  describe(`TLS upstreams (${framing} framing)`, () => {
+    let secure, plain;
+    before(async () => {
+      const tls = selfSignedCert();
+      secure = await new FakeUpstream('secure', { reply: 'over tls' }, { tls, framing }).start();
+      plain = await new FakeUpstream('plain', { reply: 'in the clear' }, { framing }).start();
+    });
+    after(async () => {
+      await secure?.stop();
+      await plain?.stop();
+    });
 
-  it('relays a streamed answer over HTTPS', async () => {
-    const prism = await startPrism(`[server]\nupstream_tls_verify = false\n` + upstreamModel(secure));
-    try {
-      const r = await postJson(prism, '/v1/chat/completions', { model: 'secure', messages: [{ role: 'user', content: 'x' }] });
-      assert.equal(r.status, 200, r.text);
-      assert.equal(r.json.choices[0].message.content, 'over tls');
-      const res = await fetch(prism.url('/v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'secure', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
-      const events = await readSse(res);
-      assert.equal(events.at(-1), '[DONE]');
-    } finally {
-      await prism.stop();
-    }
-  });
+    it('relays a streamed answer over HTTPS', async () => {
+      const prism = await startPrism(`[server]\nupstream_tls_verify = false\n` + upstreamModel(secure));
+      try {
+        const r = await postJson(prism, '/v1/chat/completions', { model: 'secure', messages: [{ role: 'user', content: 'x' }] });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(r.json.choices[0].message.content, 'over tls');
+        const res = await fetch(prism.url('/v1/chat/completions'), { method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'secure', stream: true, messages: [{ role: 'user', content: 'x' }] }) });
+        const events = await readSse(res);
+        assert.equal(events.at(-1), '[DONE]');
+      } finally {
+        await prism.stop();
+      }
+    });
 
-  it('refuses an unverifiable certificate and falls back', async () => {
-    const prism = await startPrism(upstreamModel(secure, { quality: 0.9 }) + upstreamModel(plain, { quality: 0.5 }));
-    try {
-      const r = await postJson(prism, '/v1/chat/completions', { model: 'router', routing: { mode: 'quality' },
-        messages: [{ role: 'user', content: 'x' }] });
-      assert.equal(r.json.model, 'plain');
-      const d = await getJson(prism, `/v1/router/decisions/${r.headers.get('x-prism-decision-id')}`);
-      assert.equal(d.json.attempts[0].error_kind, 'connect_error');
-      assert.match(d.json.attempts[0].error, /TLS handshake/);
-    } finally {
-      await prism.stop();
-    }
+    it('refuses an unverifiable certificate and falls back', async () => {
+      const prism = await startPrism(upstreamModel(secure, { quality: 0.9 }) + upstreamModel(plain, { quality: 0.5 }));
+      try {
+        const r = await postJson(prism, '/v1/chat/completions', { model: 'router', routing: { mode: 'quality' },
+          messages: [{ role: 'user', content: 'x' }] });
+        assert.equal(r.json.model, 'plain');
+        const d = await getJson(prism, `/v1/router/decisions/${r.headers.get('x-prism-decision-id')}`);
+        assert.equal(d.json.attempts[0].error_kind, 'connect_error');
+        assert.match(d.json.attempts[0].error, /TLS handshake/);
+      } finally {
+        await prism.stop();
+      }
+    });
   });
-});
+}
