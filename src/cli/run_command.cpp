@@ -140,7 +140,10 @@ void register_run_command(CLI::App& app) {
   auto opt = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Answer one prompt (with images or a video) from a local SmolVLM checkpoint");
   cmd->add_option("--model", opt->model, "Checkpoint folder (Hugging Face layout)")->required();
-  cmd->add_option("--image", opt->images, "Image file (PNG/JPEG/WebP); repeatable");
+  // One value per flag (repeat the flag for more), so the prompt that follows
+  // is never taken for another file.
+  cmd->add_option("--image", opt->images, "Image file (PNG/JPEG/WebP); repeat the flag for several")
+      ->allow_extra_args(false);
   cmd->add_option("--video", opt->video, "Video file");
   cmd->add_option("--messages", opt->messages_file, "JSON file with OpenAI-shaped chat messages");
   cmd->add_option("--max-tokens", opt->max_tokens, "Most tokens to generate")->check(CLI::NonNegativeNumber);
@@ -150,7 +153,7 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--min-p", opt->min_p, "Drop tokens below min_p x the top probability (0 = off)");
   cmd->add_option("--repetition-penalty", opt->repetition_penalty, "1 = off");
   cmd->add_option("--seed", opt->seed, "Sampling seed");
-  cmd->add_option("--stop", opt->stop, "Stop string; repeatable");
+  cmd->add_option("--stop", opt->stop, "Stop string; repeat the flag for several")->allow_extra_args(false);
   cmd->add_flag("--no-image-splitting", opt->no_image_splitting, "One global tile per image");
   cmd->add_flag("--json", opt->json_output, "Print one JSON object instead of streaming text");
   cmd->add_option("--logits-out", opt->logits_out, "Write the last prompt position's logits (float32 LE)");
