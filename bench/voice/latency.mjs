@@ -21,6 +21,7 @@
 //   PRISM_BIN=build/src/cli/prism node bench/voice/latency.mjs             # both brains x 4 presets, 20 turns each (~9 min)
 //   PRISM_BIN=build/src/cli/prism node bench/voice/latency.mjs --quick     # 5 turns per config (~2.5 min)
 //   PRISM_BIN=build/src/cli/prism node bench/voice/latency.mjs --capacity  # upstream brain, 1-16 sessions at once (~5 min)
+//   PRISM_BIN=build/src/cli/prism node bench/voice/latency.mjs --pauses --brain upstream  # false turn ends on paused sentences
 //
 // Capacity (--capacity or --sessions): N sessions talk at once, their starts
 // staggered over one turn; each speaks max(ceil(turns/N), min(turns, 8))
@@ -30,7 +31,8 @@
 // the load average are reported beside each level.
 //
 // Options: --turns N (default 20), --runs R (default 1), --brain upstream|engine|both,
-// --vad server_vad:500,server_vad:200,semantic_vad:high,semantic_vad:auto,
+// --vad default,server_vad:500,server_vad:200,semantic_vad:high,semantic_vad:auto ('default'
+// sends no turn_detection), --pauses (--seed S for the pauses),
 // --sessions 1,2,4 (concurrency sweep), --max-tokens 24, --models-dir DIR
 // (the engine's random-weight 256M checkpoint is generated there once with
 // `prism gen-checkpoint`; default <build>/bench-voice-models), --json FILE (raw turns).
@@ -53,8 +55,8 @@ import { nextEvent, realtimeClient, sleep, speak, wordErrorRate } from '../../te
 const argv = process.argv.slice(2);
 const usage = (message) => {
   console.error(`${message}\nusage: node bench/voice/latency.mjs [--quick] [--capacity] [--turns N] [--runs R] [--brain upstream|engine|both]\n` +
-    '  [--vad server_vad:500,server_vad:200,semantic_vad:high,semantic_vad:auto] [--sessions 1,2,4,6,8]\n' +
-    '  [--max-tokens 24] [--models-dir DIR] [--json FILE]');
+    '  [--vad default,server_vad:500,server_vad:200,semantic_vad:high,semantic_vad:auto] [--sessions 1,2,4,6,8]\n' +
+    '  [--pauses] [--seed S] [--max-tokens 24] [--models-dir DIR] [--json FILE]');
   process.exit(2);
 };
 const has = (name) => argv.includes(`--${name}`);
@@ -64,7 +66,7 @@ const opt = (name, fallback) => {
   if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) usage(`--${name} needs a value`);
   return argv[i + 1];
 };
-const known = new Set(['turns', 'runs', 'brain', 'vad', 'sessions', 'capacity', 'quick', 'max-tokens', 'models-dir', 'json', 'help']);
+const known = new Set(['turns', 'runs', 'brain', 'vad', 'sessions', 'capacity', 'quick', 'max-tokens', 'models-dir', 'json', 'help', 'pauses', 'seed']);
 for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) usage(`unknown option ${a}`);
 if (has('help')) usage('Realtime voice latency benchmark (see the header of bench/voice/latency.mjs).');
 const positiveInt = (name, text) => {
@@ -73,6 +75,10 @@ const positiveInt = (name, text) => {
   return n;
 };
 const capacity = has('capacity') || has('sessions');
+// --pauses: sentences spoken with thinking pauses of 300-700 ms between their
+// phrases; a turn the detector ends at a pause is a false turn end.
+const pauses = has('pauses');
+const seed = positiveInt('seed', opt('seed', '1'));
 const quick = has('quick');
 const turns = positiveInt('turns', opt('turns', quick ? '5' : '20'));
 const runs = positiveInt('runs', opt('runs', '1'));
@@ -80,14 +86,16 @@ const maxTokens = positiveInt('max-tokens', opt('max-tokens', '24'));
 const brainArg = opt('brain', capacity ? 'upstream' : 'both');
 if (!['upstream', 'engine', 'both'].includes(brainArg)) usage(`--brain: upstream, engine or both, got "${brainArg}"`);
 const brains = brainArg === 'both' ? ['upstream', 'engine'] : [brainArg];
+// 'default' sends no turn_detection: what a client that sets nothing gets.
 const PRESETS = {
+  default: null,
   'server_vad:500': { type: 'server_vad', silence_duration_ms: 500 },
   'server_vad:200': { type: 'server_vad', silence_duration_ms: 200 },
   'semantic_vad:high': { type: 'semantic_vad', eagerness: 'high' },
   'semantic_vad:auto': { type: 'semantic_vad', eagerness: 'auto' },
 };
-const vads = opt('vad', capacity ? 'server_vad:500' : Object.keys(PRESETS).join(',')).split(',');
-for (const v of vads) if (!PRESETS[v]) usage(`--vad: unknown preset "${v}" (${Object.keys(PRESETS).join(', ')})`);
+const vads = opt('vad', capacity ? 'default' : Object.keys(PRESETS).join(',')).split(',');
+for (const v of vads) if (!(v in PRESETS)) usage(`--vad: unknown preset "${v}" (${Object.keys(PRESETS).join(', ')})`);
 const sessionCounts = capacity
   ? opt('sessions', quick ? '1,2,4' : '1,2,4,6,8,12,16').split(',').map((s) => positiveInt('sessions', s))
   : [1];
@@ -129,6 +137,62 @@ async function prepareClip(prism, text) {
   return { text, frames, speechEndMs: ((last + 1) / RATE) * 1000, durationMs: frames.length * FRAME_MS };
 }
 
+// Sentences as people say them when they think while speaking: the phrases
+// ('|') with a pause between them. Chosen for natural hesitation points, not
+// for what the detector gets right.
+const PAUSED_SENTENCES = [
+  'I would like to book | a table for two | tomorrow at eight',
+  'Can you remind me to | call the dentist | on Monday morning',
+  'What is the best way | to get to the airport',
+  'I am looking for | a cheap hotel | near the station',
+  'Could you tell me | how long it takes | to drive to Boston',
+  'Set an alarm for | six thirty | tomorrow morning',
+  'My daughter wants to know | why the sky is blue',
+  'I was wondering if | you could help me | with my homework',
+  'Play something | relaxing | for the evening',
+  'How much does it cost | to send a letter | to France',
+];
+
+// A small seeded generator (mulberry32), so that a run's pauses can be repeated.
+function random(seedValue) {
+  let a = seedValue >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Each paused sentence twice, with fresh pauses of 300-700 ms of silence
+// between its phrases (each phrase synthesized alone).
+async function preparePausedClips(prism) {
+  const rand = random(seed);
+  const out = [];
+  for (let round = 0; round < 2; round++) {
+    for (const sentence of PAUSED_SENTENCES) {
+      const phrases = await Promise.all(sentence.split('|').map((p) => prepareClip(prism, p.trim())));
+      const frames = [];
+      const pausesMs = [];
+      let speechEndMs = 0;
+      phrases.forEach((clip, i) => {
+        if (i) {
+          const pauseMs = 300 + Math.round((rand() * 400) / FRAME_MS) * FRAME_MS;
+          pausesMs.push(pauseMs);
+          // The gap is the pause plus the clip's own silent tail.
+          const silent = Math.max(0, pauseMs - (phrases[i - 1].durationMs - phrases[i - 1].speechEndMs));
+          for (let k = 0; k < silent / FRAME_MS; k++) frames.push(SILENCE_FRAME);
+        }
+        speechEndMs = frames.length * FRAME_MS + clip.speechEndMs;
+        frames.push(...clip.frames);
+      });
+      out.push({ text: sentence.replaceAll(' |', ''), frames, speechEndMs, durationMs: frames.length * FRAME_MS, pausesMs });
+    }
+  }
+  return out;
+}
+
 // A microphone on a real-time clock: frame n (mic time [20n, 20n+20) ms) is
 // sent at origin + 20(n+1) ms, from the queue or silence; late ticks catch
 // up, so the stream never drifts from real time.
@@ -162,7 +226,7 @@ class VoiceSession {
 
   async open(vad, brainTimeoutMs) {
     this.timeoutMs = brainTimeoutMs;
-    this.silenceMs = PRESETS[vad].silence_duration_ms ?? 500;
+    this.silenceMs = PRESETS[vad]?.silence_duration_ms ?? 500;
     this.rt = realtimeClient(this.prism);
     this.rt.on('event', (ev) => {
       this.events.push({ ev, at: performance.now() });
@@ -182,7 +246,8 @@ class VoiceSession {
         output_modalities: ['audio'],
         max_output_tokens: maxTokens,
         audio: {
-          input: { format: { type: 'audio/pcm', rate: RATE }, transcription: { model: 'whisper-1' }, turn_detection: PRESETS[vad] },
+          input: { format: { type: 'audio/pcm', rate: RATE }, transcription: { model: 'whisper-1' },
+            ...(PRESETS[vad] ? { turn_detection: PRESETS[vad] } : {}) },
           output: { format: { type: 'audio/pcm', rate: RATE }, voice: 'alloy' },
         },
       },
@@ -365,7 +430,7 @@ let clips = null;
 // N sessions, staggered so that their turns spread over one cycle; each
 // speaks `perSession` sentences. Returns the turns (and send lags).
 async function talk(brain, vad, n, perSession, label, { record = true } = {}) {
-  const cycle = LEAD_MS + clips.reduce((a, c) => a + c.durationMs, 0) / clips.length + (PRESETS[vad].silence_duration_ms ?? 500) + 500;
+  const cycle = LEAD_MS + clips.reduce((a, c) => a + c.durationMs, 0) / clips.length + (PRESETS[vad]?.silence_duration_ms ?? 500) + 500;
   const sessions = Array.from({ length: n }, (_, i) => new VoiceSession(brain.prism, `${label} s${i}`));
   await Promise.all(sessions.map((s) => s.open(vad, brain.timeoutMs)));
   const cpu0 = process.cpuUsage();
@@ -421,7 +486,7 @@ const started = performance.now();
 for (const brainName of brains) {
   const brain = await startBrain(brainName);
   try {
-    if (!clips) clips = await Promise.all(SENTENCES.map((s) => prepareClip(brain.prism, s)));
+    if (!clips) clips = pauses ? await preparePausedClips(brain.prism) : await Promise.all(SENTENCES.map((s) => prepareClip(brain.prism, s)));
     const warmN = Math.max(...sessionCounts);
     await talk(brain, vads[0], warmN, 1, `${brainName} ${vads[0]}`, { record: false });
     for (const vad of vads) {
@@ -467,6 +532,11 @@ table(['brain', 'turn detection', ...(capacity ? ['sessions'] : []), 'turns', 'a
   results.map((r) => [r.brain, r.vad, ...(capacity ? [r.sessions] : []), r.turns, r.answered, r.lost, r.split, r.cancelled,
     r.speculative, r.errors, `${(r.wer * 100).toFixed(1)}%`, r.lagP99.toFixed(1)]));
 
+if (pauses) {
+  console.log('False turn ends (sentences with 300-700 ms thinking pauses: a turn committed at a pause, before the sentence ended)\n');
+  table(['brain', 'turn detection', ...(capacity ? ['sessions'] : []), 'turns', 'false turn ends', 'rate'],
+    results.map((r) => [r.brain, r.vad, ...(capacity ? [r.sessions] : []), r.turns, r.split, `${((100 * r.split) / r.turns).toFixed(1)}%`]));
+}
 console.log('Latency, ms ((a) end of turn detected -> first audio byte; (b) true end of speech -> first audio byte)\n');
 const rows = [];
 for (const r of results) {

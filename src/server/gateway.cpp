@@ -9,6 +9,7 @@
 #include "server/chat_request.h"
 #include "server/local_models.h"
 #include "server/realtime_endpoint.h"
+#include "voice/end_of_turn_model.h"
 #include "voice/recognizer_warmup.h"
 
 namespace prism::server {
@@ -82,10 +83,12 @@ Gateway::Gateway(Config config)
     log::info("decision log reloaded", {{"records", log->lines_loaded_at_start()}, {"path", config_.server.decision_log}});
   router_ = std::make_unique<router::Router>(std::move(catalog), config_.router, log);
   declare_metrics();
-  // Speech recognisers take ~300 ms each to start: warm them off the start-up
-  // path so the first spoken turn does not pay for it.
+  // Speech recognisers take ~300 ms each to start, the end-of-turn model
+  // ~200 ms to load: warm them off the start-up path so the first spoken turn
+  // does not pay for it.
   net::post(speech_pool_, [] {
     try {
+      voice::EndOfTurnModel::shared();
       voice::warm_recognizers(voice::RecognizerPool::shared(), 2);
       voice::narrowband_recognizers().warm(1);  // G.711 sessions
     } catch (const std::exception& e) {

@@ -46,7 +46,11 @@ void apply_turn_detection(const json& v, const std::string& field, TurnDetection
     if (type == "server_vad") next.type = TurnDetection::Type::server_vad;
     else if (type == "semantic_vad") next.type = TurnDetection::Type::semantic_vad;
     else bad(field + ".type", "\"" + type + "\" is not supported (server_vad, semantic_vad, or null for none)");
-  } else if (next.type == TurnDetection::Type::none) {
+  } else if (next.type == TurnDetection::Type::none ||
+             (v.contains("silence_duration_ms") && !v["silence_duration_ms"].is_null())) {
+    // No type: a silence window only means something to server_vad, so a
+    // client that sets one (as older clients do without naming the type)
+    // gets server_vad rather than the semantic default.
     next.type = TurnDetection::Type::server_vad;
   }
   if (v.contains("eagerness") && !v["eagerness"].is_null()) {

@@ -15,7 +15,7 @@ namespace prism::voice {
 struct TurnDetection {
   // semantic_vad: the same acoustic detector, with the end of turn decided
   // by eagerness and the words so far (turn_taking.h).
-  enum class Type { none, server_vad, semantic_vad } type = Type::server_vad;
+  enum class Type { none, server_vad, semantic_vad } type = Type::semantic_vad;
   std::string eagerness = "auto";  // semantic_vad: low | medium | high | auto
   double threshold = 0.5;
   int prefix_padding_ms = 300;

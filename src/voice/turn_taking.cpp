@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <cctype>
+#include <iterator>
+
+#include "voice/end_of_turn_model.h"
 
 namespace prism::voice {
 namespace {
@@ -17,10 +19,13 @@ struct EagernessWindows {
 // Finished-looking turns end after a short pause; others wait up to the
 // longer window. OpenAI states max timeouts of 8 s / 4 s / 2 s; ours are
 // shorter because a coarse reading of the words errs towards waiting.
+// "auto" is prism's default (OpenAI's auto is medium): a reply ~250 ms after
+// a finished sentence, and a full second for a speaker who pauses mid-way
+// (people's thinking pauses run 300-700 ms).
 constexpr std::array<EagernessWindows, 4> kEagerness = {{
     {"high", 160, 800},
     {"medium", 320, 1500},
-    {"auto", 320, 1500},
+    {"auto", 200, 1000},
     {"low", 640, 3000},
 }};
 
@@ -64,10 +69,12 @@ TurnWindows turn_windows(const TurnDetection& td, int speculate_after_ms) {
   return w;
 }
 
-bool looks_finished(std::string_view transcript) {
+bool looks_finished(std::string_view transcript, double min_end_probability) {
   std::string word = last_word(transcript);
   if (word.empty()) return false;
-  return std::find(std::begin(kContinuationWords), std::end(kContinuationWords), word) == std::end(kContinuationWords);
+  if (std::find(std::begin(kContinuationWords), std::end(kContinuationWords), word) != std::end(kContinuationWords))
+    return false;
+  return EndOfTurnModel::shared().end_probability(transcript) >= min_end_probability;
 }
 
 }  // namespace prism::voice

@@ -24,9 +24,18 @@ struct TurnWindows {
 // (0 = no speculation, reported as speculate_ms = 0).
 TurnWindows turn_windows(const TurnDetection& td, int speculate_after_ms);
 
-// Whether a transcript reads as a finished utterance: not empty, and not
-// ending on a word that asks for more (a conjunction, article, preposition,
-// possessive, auxiliary or filler: "and", "the", "to", "my", "is", "um" ...).
-bool looks_finished(std::string_view transcript);
+// The language model's P(</s> | last two words) at or above which a
+// sentence reads as finished (EndOfTurnModel). Chosen on the development set
+// bench/voice/end_of_turn_sentences.txt (bench/voice/end_of_turn_bench
+// prints the trade-off): at 0.20 about 60% of whole turns read finished and
+// 10% of mid-sentence pause points do; at 0.14, 85% and 30%. A lower bar
+// answers more turns quickly and cuts off more speakers who pause.
+constexpr double kFinishedEndProbability = 0.20;
+
+// Whether a transcript reads as a finished utterance: not empty, not ending
+// on a word that asks for more (a conjunction, article, preposition,
+// possessive, auxiliary or filler: "and", "the", "to", "my", "is", "um" ...),
+// and likely to end here by the language model.
+bool looks_finished(std::string_view transcript, double min_end_probability = kFinishedEndProbability);
 
 }  // namespace prism::voice
