@@ -1,6 +1,7 @@
 // The dispatched kernels against the portable reference and plain formulas.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <random>
@@ -9,6 +10,7 @@
 #include "kernels/dot.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "kernels/panel_gemm.h"
 #include "kernels/thread_pool.h"
 
 namespace prism::kernels {
@@ -67,6 +69,50 @@ TEST(Kernels, MatmulBf16WeightsEqualsUpcastF32) {
       EXPECT_NEAR(y32[i * n + j], ref, 1e-4);
       EXPECT_EQ(y32[i * n + j], y16[i * n + j]);
     }
+}
+
+// The panel path (many rows, AVX-512) against a double-precision sum, over
+// shapes that leave partial tiles, partial panels and several depth blocks.
+TEST(Kernels, MatmulOfManyRowsAgreesWithDoubleSum) {
+  ThreadPool pool(2);
+  for (auto [m, n, k] : {std::array<std::int64_t, 3>{8, 32, 16}, {9, 33, 7}, {130, 70, 300}, {17, 5, 600},
+                         {64, 96, 1030}}) {
+    auto x = random_vector(m * k, 11), w = random_vector(n * k, 12), bias = random_vector(n, 13);
+    std::vector<float> y(m * n, -1.0f), no_bias(m * n, -1.0f);
+    matmul(pool, x.data(), m, {formats::DType::F32, w.data(), n, k}, bias.data(), y.data());
+    matmul(pool, x.data(), m, {formats::DType::F32, w.data(), n, k}, nullptr, no_bias.data());
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) {
+        double ref = 0;
+        for (std::int64_t l = 0; l < k; ++l) ref += static_cast<double>(x[i * k + l]) * w[j * k + l];
+        const double tol = 2e-6 * std::sqrt(static_cast<double>(k)) * (1 + std::abs(ref));
+        ASSERT_NEAR(no_bias[i * n + j], ref, tol) << m << "x" << n << "x" << k << " at " << i << "," << j;
+        ASSERT_NEAR(y[i * n + j], ref + bias[j], tol + 1e-6) << m << "x" << n << "x" << k;
+      }
+  }
+}
+
+TEST(Kernels, PanelTileMatchesPortableDots) {
+  if (!panel_gemm_available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const std::int64_t k = 257;
+  auto x = random_vector(kTileRows * k, 21), w = random_vector(kPanelWidth * k, 22);
+  std::vector<float> panel(k * kPanelWidth);
+  for (int nr : {1, 15, 16, 17, 32}) {
+    pack_panel({formats::DType::F32, w.data(), nr, k}, 0, nr, panel.data());
+    for (int rows = 1; rows <= kTileRows; ++rows) {
+      std::vector<float> y(kTileRows * kPanelWidth, 7.0f);
+      panel_tile(x.data(), k, rows, panel.data(), kPanelWidth, k, y.data(), kPanelWidth, nr, nullptr);
+      for (int r = 0; r < kTileRows; ++r)
+        for (int j = 0; j < kPanelWidth; ++j) {
+          if (r >= rows || j >= nr) {
+            EXPECT_EQ(y[r * kPanelWidth + j], 7.0f) << "wrote outside the tile";
+            continue;
+          }
+          const float ref = dot_portable(x.data() + r * k, w.data() + j * k, k);
+          EXPECT_NEAR(y[r * kPanelWidth + j], ref, 1e-4 * (1 + std::abs(ref))) << rows << " " << nr;
+        }
+    }
+  }
 }
 
 TEST(Kernels, OpsMatchFormulas) {

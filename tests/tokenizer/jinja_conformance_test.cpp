@@ -15,7 +15,7 @@ namespace prism::tokenizer::jinja {
 namespace {
 
 TEST(JinjaConformance, MatchesJinja2OnEveryCase) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "jinja_conformance.json";
+  const auto path = std::filesystem::path(PRISM_TEST_SOURCE_DIR) / "jinja_conformance.json";
   std::ifstream in(path);
   ASSERT_TRUE(in) << path;
   const auto doc = nlohmann::ordered_json::parse(in);

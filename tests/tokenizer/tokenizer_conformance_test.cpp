@@ -22,7 +22,7 @@ using testing::read_json;
 class TokenizerConformance : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    doc_ = new nlohmann::json(read_json(std::filesystem::path(__FILE__).parent_path() / "tokenizer_conformance.json"));
+    doc_ = new nlohmann::json(read_json(std::filesystem::path(PRISM_TEST_SOURCE_DIR) / "tokenizer_conformance.json"));
     tokenizers_ = new std::map<std::string, Tokenizer>();
     tokenizers_->emplace("tiny-a", Tokenizer::load(kFixtures / "tiny-a" / "tokenizer.json"));
     tokenizers_->emplace("tiny-b", Tokenizer::load(kFixtures / "tiny-b" / "tokenizer.json"));
