@@ -92,8 +92,14 @@ void RecognizerLease::start_utterance() {
 void RecognizerLease::feed(std::span<const int16_t> audio_16k) {
   Use use(*this);
   if (state_ != State::in_utterance) throw RecognizerMisuse("speech recognizer fed outside an utterance");
-  if (audio_16k.empty()) return;
-  if (ps_process_raw(decoder_, audio_16k.data(), audio_16k.size(), FALSE, FALSE) < 0) fail("decoding failed");
+  // Never seconds of audio in one ps_process_raw call: the soak's abort
+  // (eval_nonroot_chan `hmm_frame(&hmm->hmm) == frame_idx`) came from one
+  // call with 8 s of audio (a turn's buffer fed at speech start), on one
+  // thread; PocketSphinx's own advice is to feed small blocks.
+  for (size_t at = 0; at < audio_16k.size(); at += kMaxFeedSamples) {
+    auto block = audio_16k.subspan(at, std::min(kMaxFeedSamples, audio_16k.size() - at));
+    if (ps_process_raw(decoder_, block.data(), block.size(), FALSE, FALSE) < 0) fail("decoding failed");
+  }
 }
 
 std::string RecognizerLease::partial() {

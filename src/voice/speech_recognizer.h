@@ -55,8 +55,10 @@ class RecognizerLease {
 
   // Begins an utterance; misuse while one is running (cancel or finish it).
   void start_utterance();
-  // Within an utterance only.
+  // Within an utterance only. Any length: passed on in blocks of at most
+  // kMaxFeedSamples.
   void feed(std::span<const int16_t> audio_16k);
+  static constexpr size_t kMaxFeedSamples = 1600;  // 100 ms
   // The best hypothesis so far (lower-case words), cheap enough to poll
   // every 100-200 ms of audio; "" outside an utterance.
   std::string partial();

@@ -162,47 +162,48 @@ async function client(prism, rng, speech, stats, deadline, name) {
     const steps = rng.int(10, 120);
     for (let step = 0; step < steps && performance.now() < deadline && s.open; step++) {
       const r = rng.next();
-      if (r < 0.30) {  // speech, maybe followed by silence, at 1-20x real time
+      if (r < 0.22) {  // speech, maybe followed by silence, at 1-5x real time
         const pcm = Buffer.concat([speech[rng.int(0, speech.length - 1)], Buffer.alloc(48 * rng.int(0, 1200))]);
         const bytes = encode(pcm, format);
         const frame = FORMATS[format].bytesPer20ms * rng.pick([1, 1, 2, 5]);
-        // Mostly real time: 8 sessions at 20x would need more CPU than CI has.
-        const speed = rng.pick([1, 1, 1, 1, 2, 5, 20]);
+        // Mostly real time: 8 sessions far faster would need more CPU than CI has
+        // (the 20x burst is in realtime_hostile.test.mjs).
+        const speed = rng.pick([1, 1, 1, 1, 2, 5]);
         const start = performance.now();
         for (let off = 0, n = 0; off < bytes.length && s.open; off += frame, n++) {
           const wait = start + (n * 20 * frame) / FORMATS[format].bytesPer20ms / speed - performance.now();
           if (wait > 0) await sleep(wait);
           send({ type: 'input_audio_buffer.append', audio: bytes.subarray(off, off + frame).toString('base64') });
         }
-      } else if (r < 0.42) {  // an append of random size: silence or noise
-        const ms = rng.int(1, 1000);
+      } else if (r < 0.32) {  // an append of random size: silence or noise
+        const ms = rng.int(1, 400);
         const pcm = rng.chance(0.5) ? Buffer.alloc(48 * ms) : noise24k(rng, ms, rng.pick([100, 3000, 20000]));
         let bytes = encode(pcm, format);
         if (format === 'pcm24' && bytes.length % 2) bytes = bytes.subarray(1);
         send({ type: 'input_audio_buffer.append', audio: bytes.toString('base64') });
-      } else if (r < 0.48) send({ type: 'input_audio_buffer.commit', event_id: `c_${name}_${serial++}` });
-      else if (r < 0.52) send({ type: 'input_audio_buffer.clear' });
-      else if (r < 0.56) send({ type: 'response.create' });
-      else if (r < 0.60) send({ type: 'response.cancel', event_id: `x_${name}_${serial++}` });
-      else if (r < 0.64) {  // truncate an assistant item at a random offset
+      } else if (r < 0.38) send({ type: 'input_audio_buffer.commit', event_id: `c_${name}_${serial++}` });
+      else if (r < 0.42) send({ type: 'input_audio_buffer.clear' });
+      else if (r < 0.46) send({ type: 'response.create' });
+      else if (r < 0.50) send({ type: 'response.cancel', event_id: `x_${name}_${serial++}` });
+      else if (r < 0.54) {  // truncate an assistant item at a random offset
         const items = s.events.filter((e) => e.type === 'response.output_item.added').map((e) => e.item.id);
         send({ type: 'conversation.item.truncate', item_id: items.length ? rng.pick(items) : 'item_none', content_index: 0, audio_end_ms: rng.int(0, 4000) });
-      } else if (r < 0.67) {
+      } else if (r < 0.57) {
         send({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: rng.pick(SENTENCES) }] } });
-      } else if (r < 0.74) {
+      } else if (r < 0.63) {
         format = rng.pick(Object.keys(FORMATS));
         send(sessionUpdate(rng, format));
-      } else if (r < 0.84) {
+      } else if (r < 0.73) {
         const id = `bad_${name}_${serial++}`;
         const ev = invalidEvent(rng, id, format);
         expected.set(id, ev.type);
         stats.invalid++;
         send(ev);
-      } else if (r < 0.86) {
+      } else if (r < 0.75) {
         s.sendRaw(rng.chance(0.5) ? '{"type": "input_audio_buffer.append", "audio": ' : Buffer.from([9, 9, 9]));
         stats.events++;
       } else {
-        await sleep(rng.int(0, 600));
+        await sleep(rng.int(0, 1000));  // a quiet client
       }
       if (rng.chance(0.2)) await sleep(rng.int(0, 100));
     }
