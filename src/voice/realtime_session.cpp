@@ -19,6 +19,7 @@ constexpr int kRate16k = 16000;
 constexpr int64_t kMinCommitMs = 100;              // the protocol's minimum for a commit
 constexpr int64_t kIdleBufferKeepMs = 2000;        // silence kept while no one speaks (server_vad)
 constexpr size_t kPartialEverySamples = 160 * 16;  // poll the recogniser every 160 ms of audio
+constexpr std::chrono::milliseconds kRecognizerWait{2000};  // for a free decoder, before the turn fails
 
 // "field.path: message" -> "field.path" (the error's param), else "".
 std::string param_of(const std::string& message) {
@@ -449,8 +450,12 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
 void SessionCore::start_recognition(size_t from_sample) {
   if (!recognition_) {
     try {
-      recognition_.emplace(recognizers_->acquire());
+      // Bounded: every decoder may be held by other sessions' turns, and a
+      // session must not freeze (no events, no errors) until one comes back.
+      recognition_.emplace(recognizers_->acquire(kRecognizerWait));
     } catch (const RecognizerMisuse&) {
+      throw;
+    } catch (const RecognizerFailure&) {
       throw;
     } catch (const std::exception& e) {  // no decoder could start: this turn cannot be recognised
       throw RecognizerFailure(std::string("no speech recognizer: ") + e.what());

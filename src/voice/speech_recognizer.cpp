@@ -210,8 +210,9 @@ void RecognizerPool::warm(size_t count) {
   }
 }
 
-RecognizerLease RecognizerPool::acquire() {
+RecognizerLease RecognizerPool::acquire(std::optional<std::chrono::milliseconds> wait) {
   std::unique_lock lock(mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + wait.value_or(std::chrono::milliseconds(0));
   for (;;) {
     if (!idle_.empty()) {
       ps_decoder_s* d = idle_.back();
@@ -219,7 +220,9 @@ RecognizerLease RecognizerPool::acquire() {
       return lend(d);
     }
     if (total_ + starting_ < config_.max_decoders) break;
-    returned_.wait(lock);
+    if (!wait) returned_.wait(lock);
+    else if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty())
+      throw RecognizerFailure("all " + std::to_string(config_.max_decoders) + " speech recognizers are busy");
   }
   ++starting_;
   lock.unlock();

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -104,8 +106,9 @@ class RecognizerPool {
   // Starts decoders until `count` are idle (call at startup).
   void warm(size_t count);
   // Borrows an idle decoder, starting one when none is idle and the pool is
-  // below max_decoders, else waits for one to come back.
-  RecognizerLease acquire();
+  // below max_decoders, else waits for one to come back: without limit, or
+  // up to `wait`, after which it throws RecognizerFailure (all busy).
+  RecognizerLease acquire(std::optional<std::chrono::milliseconds> wait = std::nullopt);
   size_t idle_count() const;
   size_t total_count() const;   // decoders alive: idle + lent
   size_t in_use_count() const;  // lent to a lease now

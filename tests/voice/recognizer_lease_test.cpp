@@ -134,6 +134,17 @@ TEST_F(RecognizerLeaseTest, StartingDecodersLeavesTheProcessWideLogAlone) {
   EXPECT_EQ(err_get_logfp(), after_first) << "a decoder start replaced the process-wide log FILE";
 }
 
+TEST_F(RecognizerLeaseTest, ABoundedAcquireFailsWhenEveryDecoderIsLent) {
+  RecognizerConfig config;
+  config.max_decoders = 1;
+  RecognizerPool one(config);
+  auto held = one.acquire();
+  EXPECT_THROW(one.acquire(std::chrono::milliseconds(50)), RecognizerFailure);
+  { RecognizerLease gone = std::move(held); }
+  auto again = one.acquire(std::chrono::milliseconds(50));  // returned: lent at once
+  EXPECT_EQ(one.in_use_count(), 1u);
+}
+
 TEST_F(RecognizerLeaseTest, MissingModelIsAClearError) {
   RecognizerConfig config;
   config.model_dir = "/nonexistent/model";
