@@ -19,7 +19,7 @@ constexpr int kRate16k = 16000;
 constexpr int64_t kMinCommitMs = 100;              // the protocol's minimum for a commit
 constexpr int64_t kIdleBufferKeepMs = 2000;        // silence kept while no one speaks (server_vad)
 constexpr size_t kPartialEverySamples = 160 * 16;  // poll the recogniser every 160 ms of audio
-constexpr std::chrono::milliseconds kRecognizerWait{2000};  // for a free decoder, before the turn fails
+constexpr std::chrono::milliseconds kRecognizerWait{10000};  // for a free decoder (starts take seconds under load), then the turn fails
 
 // "field.path: message" -> "field.path" (the error's param), else "".
 std::string param_of(const std::string& message) {

@@ -237,14 +237,17 @@ describe('realtime soak: random sessions at once', () => {
     console.log(`# soak seed ${SEED} (PRISM_SOAK_SEED=${SEED} repeats the choices), ${SESSIONS} sessions, ${SECONDS} s`);
     const speech = await Promise.all(SENTENCES.map((t) => speak(prism, t)));
     const pid = prism.child.pid;
-    // Idle level: after every session has held a turn at once, so the pools
-    // hold their working decoders.
-    const warm = await Promise.all(Array.from({ length: SESSIONS }, () => RealtimeSocket.open(prism)));
+    // Idle level: after sessions have held a turn at once, so the pools hold
+    // their working decoders.
+    // (At most 6 at once: the wideband pool lends 8 decoders.)
+    const warm = await Promise.all(Array.from({ length: Math.min(SESSIONS, 6) }, () => RealtimeSocket.open(prism)));
     await Promise.all(warm.map(async (s, i) => {
-      s.send(sessionUpdate(rngFrom(i), 'pcm24'));
+      s.send({ type: 'session.update', session: { type: 'realtime', output_modalities: ['text'],
+        audio: { input: { format: FORMATS.pcm24.wire, transcription: { model: 'whisper-1' }, turn_detection: null } } } });
       for (const f of [Buffer.alloc(24000), speech[i % speech.length], Buffer.alloc(48000)]) s.send({ type: 'input_audio_buffer.append', audio: f.toString('base64') });
       s.send({ type: 'input_audio_buffer.commit' });
-      await s.next('conversation.item.input_audio_transcription.completed', { timeoutMs: 60000 });
+      await s.next('conversation.item.input_audio_transcription.completed', { timeoutMs: 120000 })
+        .catch((e) => assert.fail(`warm-up turn ${i}: ${e.message}; errors ${JSON.stringify(s.errors())}`));
       await s.close();
     }));
     await waitFor('recognizers in use after the warm-up', async () => (await gauge(prism, 'prism_voice_recognizers_in_use')) === 0 || await gauge(prism, 'prism_voice_recognizers_in_use'));
