@@ -147,6 +147,8 @@ void Gateway::declare_metrics() {
                              "Spoken turns: end of speech / end of turn detected -> first audio byte sent.",
                              voice_seconds);
   metrics_.declare_gauge("prism_realtime_sessions", "Realtime WebSocket sessions open.");
+  metrics_.declare_gauge("prism_voice_recognizers_in_use", "Speech recognizer decoders lent to a turn now (all pools).");
+  metrics_.declare_gauge("prism_voice_recognizers_started", "Speech recognizer decoders alive, idle or lent (all pools).");
 }
 
 std::optional<std::set<std::string>> Gateway::permitted_models(const RequestContext& ctx) const {
@@ -271,6 +273,10 @@ Response Gateway::metrics_response(const RequestContext& ctx) {
     metrics_.set("prism_model_inflight", {{"model", m.id}}, h.in_flight);
     metrics_.set("prism_model_circuit_open", {{"model", m.id}}, h.circuit == router::CircuitState::open ? 1 : 0);
   }
+  voice::RecognizerPool& wideband = voice::RecognizerPool::shared();
+  voice::RecognizerPool& narrowband = voice::narrowband_recognizers();
+  metrics_.set("prism_voice_recognizers_in_use", {}, static_cast<double>(wideband.in_use_count() + narrowband.in_use_count()));
+  metrics_.set("prism_voice_recognizers_started", {}, static_cast<double>(wideband.total_count() + narrowband.total_count()));
   Response res{http::status::ok, ctx.version};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = metrics_.render();

@@ -372,6 +372,8 @@ void SessionCore::on_synthesis_done(uint64_t generation, std::optional<std::stri
   }
   if (!response_ || response_->generation != generation) return;
   if (error) {
+    // The response fails (response.done "failed"); the session goes on.
+    emit_error("speech_synthesis_failed", *error, "", "", "server_error");
     on_reply_error(generation, *error);
     return;
   }

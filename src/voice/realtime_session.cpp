@@ -19,6 +19,7 @@ constexpr int kRate16k = 16000;
 constexpr int64_t kMinCommitMs = 100;              // the protocol's minimum for a commit
 constexpr int64_t kIdleBufferKeepMs = 2000;        // silence kept while no one speaks (server_vad)
 constexpr size_t kPartialEverySamples = 160 * 16;  // poll the recogniser every 160 ms of audio
+constexpr std::chrono::milliseconds kRecognizerWait{10000};  // for a free decoder (starts take seconds under load), then the turn fails
 
 // "field.path: message" -> "field.path" (the error's param), else "".
 std::string param_of(const std::string& message) {
@@ -223,6 +224,10 @@ void SessionCore::dispatch(const std::string& frame) {
                  "type", event_id);
   } catch (const InvalidInput& e) {
     emit_error("invalid_value", e.what(), param_of(e.what()), event_id);
+  } catch (const RecognizerFailure& e) {
+    abandon_turn("speech_recognition_failed", e.what(), event_id);
+  } catch (const RecognizerMisuse& e) {
+    abandon_turn("speech_recognition_failed", e.what(), event_id);
   } catch (const std::exception& e) {
     log::error("realtime event failed", {{"session", session_id_}, {"type", *type}, {"error", e.what()}});
     emit_error("server_error", std::string("The server failed to handle the event: ") + e.what(), "", event_id,
@@ -284,9 +289,13 @@ void SessionCore::on_append(const json& event, const std::string& event_id) {
   feed_input(std::move(at16k));
 }
 
-void SessionCore::on_commit(const std::string& event_id) { commit_input(event_id, false); }
+void SessionCore::on_commit(const std::string& event_id) {
+  turn_abandoned_ = false;
+  commit_input(event_id, false);
+}
 
 void SessionCore::on_clear() {
+  turn_abandoned_ = false;
   drop_speculation();
   reset_input_buffer();
   segmenter_.reset_turn();
@@ -325,7 +334,11 @@ void SessionCore::on_item_create(const json& event, const std::string& event_id)
     if (!part.transcript) {
       auto at16k = resample(samples, settings_.input_format.sample_rate, kRate16k);
       if (settings_.input_format.sample_rate < kRate16k) narrowband_.condition(at16k);
-      part.transcript = recognize(at16k, *recognizers_);
+      try {
+        part.transcript = recognize(at16k, *recognizers_);
+      } catch (const RecognizerFailure& e) {  // not the live turn's decoder: that turn goes on
+        throw Error(std::string("the item's audio could not be transcribed: ") + e.what());
+      }
     }
   }
   std::string previous_arg;
@@ -417,7 +430,7 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
       if (segmenter_.in_speech()) maybe_speculate();
       if (segmenter_.in_speech()) maybe_end_turn_early();
       else maybe_trigger_idle_timeout();
-    } else if (!recognition_ || !recognition_->in_utterance()) {
+    } else if (!turn_abandoned_ && (!recognition_ || !recognition_->in_utterance())) {
       start_recognition(0);  // no VAD: recognise everything the client sends
     }
   }
@@ -435,7 +448,20 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
 }
 
 void SessionCore::start_recognition(size_t from_sample) {
-  if (!recognition_) recognition_.emplace(recognizers_->acquire());
+  if (!recognition_) {
+    try {
+      // Bounded: every decoder may be held by other sessions' turns, and a
+      // session must not freeze (no events, no errors) until one comes back.
+      recognition_.emplace(recognizers_->acquire(kRecognizerWait));
+    } catch (const RecognizerMisuse&) {
+      throw;
+    } catch (const RecognizerFailure&) {
+      throw;
+    } catch (const std::exception& e) {  // no decoder could start: this turn cannot be recognised
+      throw RecognizerFailure(std::string("no speech recognizer: ") + e.what());
+    }
+  }
+  recognition_->cancel_utterance();  // a turn that began without VAD, say
   recognition_->start_utterance();
   if (pending_item_id_.empty()) pending_item_id_ = new_id("item_");
   partial_sent_.clear();
@@ -450,6 +476,8 @@ void SessionCore::start_recognition(size_t from_sample) {
 
 void SessionCore::resume_recognition() {
   early_final_.reset();
+  if (!recognition_) return;
+  recognition_->cancel_utterance();
   recognition_->start_utterance();
   recognition_->feed(std::span(buffer_16k_).subspan(recognition_from_));
   recognized_until_ = buffer_16k_.size();
@@ -458,6 +486,7 @@ void SessionCore::resume_recognition() {
 }
 
 void SessionCore::on_speech_started(const SpeechEvent& e) {
+  turn_abandoned_ = false;
   pending_item_id_ = new_id("item_");
   int64_t start_sample = ms_to_samples(e.audio_ms, kRate16k) - buffer_start_sample_;
   emit({{"type", "input_audio_buffer.speech_started"}, {"audio_start_ms", e.audio_ms}, {"item_id", pending_item_id_}});
@@ -523,6 +552,11 @@ void SessionCore::on_speech_stopped(const SpeechEvent& e) {
   turn_timing_.speech_end_audio_ms = e.speech_ms;
   turn_timing_.turn_detected_audio_ms = e.audio_ms;
   emit({{"type", "input_audio_buffer.speech_stopped"}, {"audio_end_ms", e.audio_ms}, {"item_id", pending_item_id_}});
+  if (turn_abandoned_) {  // its recognition failed: nothing to commit
+    turn_abandoned_ = false;
+    reset_input_buffer();
+    return;
+  }
   commit_input("", true);
 }
 
@@ -670,6 +704,16 @@ bool SessionCore::commit_input(const std::string& client_event_id, bool from_vad
     if (speculation->synthesis) speculation->synthesis->cancelled = true;
   }
   return true;
+}
+
+void SessionCore::abandon_turn(const std::string& code, const std::string& why, const std::string& event_id) {
+  log::error("realtime turn abandoned", {{"session", session_id_}, {"code", code}, {"error", why}});
+  drop_speculation();
+  if (recognition_) recognition_->abandon();  // its decoder is discarded, not lent again
+  reset_input_buffer();
+  turn_abandoned_ = true;  // until this turn ends: one error per turn, not per frame
+  emit_error(code, "The turn was dropped: " + why + ". The session goes on; speak again.", "", event_id,
+             "server_error");
 }
 
 void SessionCore::reset_input_buffer() {

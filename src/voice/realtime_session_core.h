@@ -146,6 +146,9 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // playing triggers a response that invites the user to go on.
   void maybe_trigger_idle_timeout();
   void reset_input_buffer();
+  // A recogniser failure ends the turn being spoken: its audio and decoder
+  // are dropped, an `error` names the event, and the session goes on.
+  void abandon_turn(const std::string& code, const std::string& why, const std::string& event_id);
 
   // --- event thread: responses (realtime_response.cpp) ---
   void on_response_create(const nlohmann::json& event, const std::string& event_id);
@@ -203,6 +206,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // The final transcript when recognition was ended during a pause for a
   // speculative reply; reset (and the audio decoded again) if speech resumes.
   std::optional<std::string> early_final_;
+  bool turn_abandoned_ = false;       // recognition failed in this turn (abandon_turn)
   size_t partial_checked_at_ = 0;
   std::string pending_item_id_;       // user item announced in speech_started
   std::string partial_sent_;          // transcription delta text already sent

@@ -538,6 +538,35 @@ TEST_F(RealtimeSessionTest, ManualCommitWithoutTurnDetection) {
   EXPECT_EQ(log.wait_for("error")["error"]["event_id"], "c2");
 }
 
+// A recogniser that cannot work (here: no model) ends the spoken turn with an
+// `error` event; the session goes on and answers what comes next.
+TEST_F(RealtimeSessionTest, RecognizerFailureEndsTheTurnWithAnErrorAndTheSessionGoesOn) {
+  RecognizerConfig config;
+  config.model_dir = "/nonexistent/model";
+  RecognizerPool broken(config);
+  EventLog log;
+  auto replies = std::make_shared<ScriptedReplies>("Still here.", 1ms);
+  SessionOptions options;
+  options.recognizers = &broken;
+  RealtimeSession session(log.sender(), replies, options);
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"audio":{"input":{"turn_detection":{"type":"server_vad","silence_duration_ms":400}}}}})");
+  auto utterance = speak("the weather is nice today", pcm24k());
+  for (const auto& frame : utterance.appends) session.handle_client_text(frame);
+  auto error = log.wait_for("error");
+  EXPECT_EQ(error["error"]["code"], "speech_recognition_failed") << error.dump();
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("/nonexistent/model"), std::string::npos) << error.dump();
+  log.wait_for("input_audio_buffer.speech_stopped");
+  session.wait_idle();
+  EXPECT_EQ(log.of_type("error").size(), 1u) << "one error for the failed turn, not one per frame";
+  EXPECT_TRUE(log.of_type("input_audio_buffer.committed").empty());
+  session.handle_client_text(R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hello"}]}})");
+  session.handle_client_text(R"({"type":"response.create"})");
+  auto done = log.wait_for("response.done");
+  EXPECT_EQ(done["response"]["status"], "completed") << done.dump();
+  session.close();
+  EXPECT_EQ(broken.in_use_count(), 0u);
+}
+
 TEST_F(RealtimeSessionTest, BadInputGetsErrorsAndTheSessionStaysConsistent) {
   EventLog log;
   SessionOptions options;
