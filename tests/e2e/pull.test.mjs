@@ -138,6 +138,7 @@ id = "tiny"
 backend = "local"
 path = "prism-test/tiny-a"
 capabilities = ["text", "vision"]
+context_window = 2048
 `, { env: { ...env, HF_ENDPOINT: 'http://127.0.0.1:1' } });
     try {
       const models = await getJson(server, '/v1/models');
@@ -148,6 +149,15 @@ capabilities = ["text", "vision"]
     } finally {
       await server.stop();
     }
+    // A configured repo that is not in the cache stops the start, naming the pull.
+    await assert.rejects(startPrism(`
+[[models]]
+id = "absent"
+backend = "local"
+path = "prism-test/not-pulled"
+capabilities = ["text"]
+context_window = 2048
+`, { env }), /run: prism pull prism-test\/not-pulled/);
   });
 
   it('names the pull command when --model is a repo id that is not in the cache', async () => {
@@ -252,9 +262,10 @@ capabilities = ["text", "vision"]
     const wrong = await prism(['pull', 'prism-test/tiny-b-gated'], { ...env, HF_TOKEN: 'hf_wrong' });
     assert.match(wrong.stderr, /the token from HF_TOKEN has no access to it/);
 
+    hub.requests.length = 0;
     const ok = await prism(['pull', 'prism-test/tiny-b-gated'], { ...env, HF_TOKEN: hub.token });
     assert.equal(ok.code, 0, ok.stderr);
-    assert.ok(hub.requests.filter((q) => q.headers.authorization).every((q) => q.headers.authorization === `Bearer ${hub.token}`));
+    assert.ok(hub.requests.length > 0 && hub.requests.every((q) => q.headers.authorization === `Bearer ${hub.token}`));
     assert.ok(hub.cdnRequests.every((q) => !q.headers.authorization), 'the token never goes to the CDN');
     checkCache(cache, 'prism-test/tiny-b-gated', tinyB.commit, tinyBFiles);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "hub/pull.h"
 
 namespace prism::hub {
 namespace {
@@ -69,6 +70,41 @@ TEST(GgufPick, MissingTypeListsWhatTheRepoHas) {
     EXPECT_STREQ(e.what(), "ggml-org/X has no GGUF file of type Q4_K_M; it has: Q8_0, f16");
   }
   EXPECT_THROW(pick_gguf_files({"README.md", "mmproj-x-f16.gguf"}, "", "r"), Error);
+}
+
+PullOptions options_for(const std::string& ref) {
+  PullOptions o;
+  o.ref = parse_repo_ref_or_throw(ref);
+  return o;
+}
+
+TEST(PullSelection, CheckpointRepoTakesEverythingUnlessFiltered) {
+  const Files repo = {"config.json", "model.safetensors", "tokenizer.json", "README.md"};
+  EXPECT_EQ(select_files(repo, options_for("o/n")), repo);
+  auto o = options_for("o/n");
+  o.exclude = {"*.md"};
+  EXPECT_EQ(select_files(repo, o), (Files{"config.json", "model.safetensors", "tokenizer.json"}));
+  o.include = {"*.bin"};
+  EXPECT_THROW(select_files(repo, o), Error);
+}
+
+TEST(PullSelection, GgufRepoWithoutATypeTakesOneQuantisation) {
+  EXPECT_EQ(select_files(ggml_org, options_for("ggml-org/X-GGUF")),
+            (Files{"SmolVLM2-256M-Video-Instruct-Q8_0.gguf", "mmproj-SmolVLM2-256M-Video-Instruct-Q8_0.gguf"}));
+  EXPECT_EQ(select_files(ggml_org, options_for("ggml-org/X-GGUF:f16")).front(), "SmolVLM2-256M-Video-Instruct-f16.gguf");
+  // --include says exactly what is wanted: no GGUF pick.
+  auto o = options_for("ggml-org/X-GGUF");
+  o.include = {"*.md"};
+  EXPECT_EQ(select_files(ggml_org, o), (Files{"README.md"}));
+}
+
+TEST(PullSelection, ATypeOnARepoWithoutGgufIsAnError) {
+  try {
+    select_files({"config.json", "model.safetensors"}, options_for("o/n:Q8_0"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "o/n has no GGUF files, so ':Q8_0' picks nothing: pull o/n without it");
+  }
 }
 
 }  // namespace
