@@ -122,7 +122,7 @@ void Progress::loop() {
   std::unique_lock lock(mu_);
   while (!closed_) {
     wake_.wait_for(lock, tick, [this] { return closed_; });
-    if (!closed_) draw_locked(false);
+    if (!closed_) draw_locked();
   }
 }
 
@@ -155,7 +155,7 @@ void Progress::clear_bars_locked() {
   bars_drawn_ = 0;
 }
 
-void Progress::draw_locked(bool) {  // NOLINT: one drawing for both modes
+void Progress::draw_locked() {
   if (expected_ == 0) return;
   if (!interactive_) {
     std::uint64_t held = done_bytes_;

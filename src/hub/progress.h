@@ -49,7 +49,7 @@ class Progress {
     bool active = true;
   };
   void loop();
-  void draw_locked(bool final_draw);
+  void draw_locked();
   std::string file_line(const File& f) const;
   std::string total_line() const;
   void clear_bars_locked();

@@ -28,7 +28,7 @@ struct PullResult {
   std::string commit;
   std::filesystem::path snapshot;
   std::vector<std::string> files;
-  std::uint64_t bytes_total = 0;       // of the files pulled
+  std::uint64_t bytes_total = 0;       // of the files that were not in the snapshot yet
   std::uint64_t bytes_downloaded = 0;  // over the network in this run
   int files_cached = 0;                // already in the cache
   bool offline = false;                // HF_HUB_OFFLINE: the cache answered alone
