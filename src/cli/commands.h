@@ -10,12 +10,14 @@ void register_serve_command(CLI::App& app);
 void register_run_command(CLI::App& app);
 void register_inspect_command(CLI::App& app);
 void register_gen_checkpoint_command(CLI::App& app);
+void register_pull_command(CLI::App& app);
 
 inline void register_all_commands(CLI::App& app) {
   register_serve_command(app);
   register_run_command(app);
   register_inspect_command(app);
   register_gen_checkpoint_command(app);
+  register_pull_command(app);
 }
 
 // Exit code chosen by the command that ran (0 unless it set one).

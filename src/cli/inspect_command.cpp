@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "hub/model_path.h"
 #include "kernels/dot.h"
 #include "runtime/vlm_engine.h"
 
@@ -15,7 +16,8 @@ namespace {
 using nlohmann::ordered_json;
 
 ordered_json describe(const std::string& dir) {
-  auto engine = runtime::VlmEngine::load(dir, 1);
+  const auto path = hub::resolve_model_path(dir);
+  auto engine = runtime::VlmEngine::load(path, 1);
   const auto& cfg = engine->model().config();
   const auto counts = models::count_parameters(cfg);
   std::map<std::string, std::int64_t> dtype_params;
@@ -36,7 +38,7 @@ ordered_json describe(const std::string& dir) {
              {"max_frames", p.video_sampling->max_frames},
              {"video_longest_edge", p.video_sampling->video_longest_edge}};
   return {
-      {"name", engine->name()},
+      {"name", path == std::filesystem::path(dir) ? engine->name() : dir},  // a repo id names itself
       {"architecture",
        {{"model_type", cfg.model_type},
         {"vision", {{"hidden_size", cfg.vision.hidden_size}, {"intermediate_size", cfg.vision.intermediate_size},
@@ -85,8 +87,8 @@ void print_text(const ordered_json& j, const std::string& indent = "") {
 void register_inspect_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("inspect", "Describe a SmolVLM checkpoint folder");
-  cmd->add_option("dir", *dir, "Checkpoint folder")->required();
+  auto* cmd = app.add_subcommand("inspect", "Describe a SmolVLM checkpoint folder (or a repo id ORG/NAME[@REVISION] in the Hugging Face cache)");
+  cmd->add_option("dir", *dir, "Checkpoint folder or repo id")->required();
   cmd->add_flag("--json", *as_json, "Print JSON");
   cmd->callback([dir, as_json] {
     const auto info = describe(*dir);

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "hub/model_path.h"
 #include "runtime/vlm_engine.h"
 
 namespace prism::cli {
@@ -93,7 +94,7 @@ json build_messages(const RunOptions& opt) {
 
 int run(const RunOptions& opt) {
   const json messages = build_messages(opt);
-  auto engine = runtime::VlmEngine::load(opt.model, opt.threads);
+  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(opt.model), opt.threads);
   runtime::GenerationParams params;
   params.max_tokens = opt.max_tokens;
   params.temperature = opt.temperature;
@@ -139,7 +140,10 @@ int run(const RunOptions& opt) {
 void register_run_command(CLI::App& app) {
   auto opt = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Answer one prompt (with images or a video) from a local SmolVLM checkpoint");
-  cmd->add_option("--model", opt->model, "Checkpoint folder (Hugging Face layout)")->required();
+  cmd->add_option("--model", opt->model,
+                  "Checkpoint folder (Hugging Face layout), or a repo id ORG/NAME[@REVISION] in the Hugging Face cache "
+                  "(prism pull)")
+      ->required();
   // One value per flag (repeat the flag for more), so the prompt that follows
   // is never taken for another file.
   cmd->add_option("--image", opt->images, "Image file (PNG/JPEG/WebP); repeat the flag for several")

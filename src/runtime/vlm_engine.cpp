@@ -1,5 +1,6 @@
 #include "runtime/vlm_engine.h"
 
+#include <cctype>
 #include <fstream>
 
 #include "core/error.h"
@@ -58,8 +59,33 @@ VlmEngine::VlmEngine(fs::path dir, std::unique_ptr<models::SmolVlmModel> model, 
       generation_config_(std::move(generation_config)),
       prompt_builder_(tokenizer_, chat_template_, processor_, std::move(image_tokens)) {}
 
+namespace {
+
+bool is_gguf(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".gguf";
+}
+
+// GGUF files (a file, or a folder of them such as a pulled GGUF repo) are
+// named in a clear error until the GGUF loader exists.
+void reject_gguf(const fs::path& path) {
+  std::error_code ec;
+  fs::path gguf;
+  if (fs::is_regular_file(path, ec) && is_gguf(path)) gguf = path;
+  if (gguf.empty() && fs::is_directory(path, ec) && !fs::exists(path / "config.json", ec))
+    for (const auto& e : fs::directory_iterator(path, ec))
+      if (is_gguf(e.path())) gguf = e.path();
+  if (!gguf.empty())
+    throw Error(gguf.string() + ": GGUF checkpoints are not supported yet; use the safetensors checkpoint (for "
+                "SmolVLM2: prism pull HuggingFaceTB/SmolVLM2-256M-Video-Instruct)");
+}
+
+}  // namespace
+
 std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int threads) {
   std::error_code ec;
+  reject_gguf(checkpoint_dir);
   if (!fs::is_directory(checkpoint_dir, ec)) throw Error(checkpoint_dir.string() + ": not a checkpoint folder");
   auto model = models::SmolVlmModel::load(checkpoint_dir, threads);
   auto tok = tokenizer::Tokenizer::load(checkpoint_dir / "tokenizer.json");

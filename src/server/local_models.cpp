@@ -6,6 +6,7 @@
 #include "backends/local_backend.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "hub/model_path.h"
 
 namespace prism::server {
 namespace {
@@ -58,7 +59,8 @@ std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& 
   runtime::MediaPolicy policy;
   if (!settings.allowed_media_dir.empty()) policy.allowed_dir = std::filesystem::path(settings.allowed_media_dir);
   policy.max_image_pixels = settings.max_image_pixels;
-  auto engine = runtime::VlmEngine::load(entry.local_path, settings.threads);
+  // path = "org/name" names a model in the Hugging Face cache (prism pull).
+  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads);
   return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms);
 }
 
