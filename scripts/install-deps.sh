@@ -9,7 +9,7 @@ packages=(
   libpng-dev libjpeg-dev libwebp-dev libpcre2-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libsoxr-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx-testdata flite1-dev libwebrtc-audio-processing-dev
-  python3 openssl
+  python3 openssl curl
 )
 # Node.js runs the end-to-end tests (the official openai npm package); the
 # base image may carry its own build, so Debian's is only a fallback.

@@ -132,9 +132,11 @@ async function prepareClip(prism, text) {
   let last = -1;
   for (let i = 0; i < pcm.length / 2; i++) if (Math.abs(pcm.readInt16LE(i * 2)) > LOUD) last = i;
   if (last < 0) throw new Error(`the speech for "${text}" is silent`);
+  let first = 0;
+  while (Math.abs(pcm.readInt16LE(first * 2)) <= LOUD) first++;
   const frames = [];
   for (let off = 0; off < pcm.length; off += FRAME_BYTES) frames.push(pcm.subarray(off, off + FRAME_BYTES).toString('base64'));
-  return { text, frames, speechEndMs: ((last + 1) / RATE) * 1000, durationMs: frames.length * FRAME_MS };
+  return { text, frames, speechStartMs: (first / RATE) * 1000, speechEndMs: ((last + 1) / RATE) * 1000, durationMs: frames.length * FRAME_MS };
 }
 
 // Sentences as people say them when they think while speaking: the phrases
@@ -180,8 +182,10 @@ async function preparePausedClips(prism) {
         if (i) {
           const pauseMs = 300 + Math.round((rand() * 400) / FRAME_MS) * FRAME_MS;
           pausesMs.push(pauseMs);
-          // The gap is the pause plus the clip's own silent tail.
-          const silent = Math.max(0, pauseMs - (phrases[i - 1].durationMs - phrases[i - 1].speechEndMs));
+          // Silence between the phrases' speech: the previous clip's silent
+          // tail, the frames added here, and this clip's silent lead.
+          const around = phrases[i - 1].durationMs - phrases[i - 1].speechEndMs + clip.speechStartMs;
+          const silent = Math.max(0, pauseMs - around);
           for (let k = 0; k < silent / FRAME_MS; k++) frames.push(SILENCE_FRAME);
         }
         speechEndMs = frames.length * FRAME_MS + clip.speechEndMs;
