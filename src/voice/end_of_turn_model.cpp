@@ -3,34 +3,16 @@
 #include <sphinxbase/logmath.h>
 #include <sphinxbase/ngram_model.h>
 
-#include <cctype>
 #include <filesystem>
 #include <vector>
 
 #include "core/error.h"
+#include "voice/word_error_rate.h"
 
 namespace prism::voice {
 namespace {
 
 constexpr const char* kDefaultLanguageModel = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
-
-// The transcript's words, lower-cased (the model's vocabulary is), keeping
-// apostrophes ("i'd", "what's").
-std::vector<std::string> words_of(std::string_view text) {
-  std::vector<std::string> words;
-  std::string word;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '\'') {
-      word += static_cast<char>(std::tolower(u));
-    } else if (!word.empty()) {
-      words.push_back(std::move(word));
-      word.clear();
-    }
-  }
-  if (!word.empty()) words.push_back(std::move(word));
-  return words;
-}
 
 }  // namespace
 
@@ -52,7 +34,8 @@ EndOfTurnModel::~EndOfTurnModel() {
 }
 
 double EndOfTurnModel::end_probability(std::string_view transcript) const {
-  const std::vector<std::string> words = words_of(transcript);
+  // Lower-cased, as the model's vocabulary is.
+  const std::vector<std::string> words = normalized_words(transcript);
   if (words.empty()) return 0.0;
   std::lock_guard lock(mutex_);
   const int32 end = ngram_wid(model_, "</s>");
