@@ -4,6 +4,7 @@
 //
 //   engine_bench [--shape 256M] [--dir /tmp/prism-bench-256M] [--threads 2]
 //                [--prompt-tokens 256] [--gen-tokens 64] [--dtype f32|bf16]
+//                [--weights q8_0]   (the text decoder re-stored at load)
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "kernels/dot.h"
 #include "models/random_checkpoint.h"
 #include "models/smolvlm.h"
+#include "models/weight_quantization.h"
 #include "runtime/sampler.h"
 
 namespace {
@@ -40,7 +42,7 @@ double peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string shape_name = "256M", dtype = "f32";
+  std::string shape_name = "256M", dtype = "f32", weights;
   std::filesystem::path dir;
   int threads = 2, prompt_tokens = 256, gen_tokens = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
     else if (k == "--prompt-tokens") prompt_tokens = std::stoi(v);
     else if (k == "--gen-tokens") gen_tokens = std::stoi(v);
     else if (k == "--dtype") dtype = v;
+    else if (k == "--weights") weights = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -73,7 +76,7 @@ int main(int argc, char** argv) {
     }
 
     auto t0 = Clock::now();
-    auto model = prism::models::SmolVlmModel::load(dir, threads);
+    auto model = prism::models::SmolVlmModel::load(dir, threads, prism::models::parse_weight_format(weights));
     const double load_s = seconds_since(t0);
     const auto& cfg = model->config();
 
@@ -116,7 +119,8 @@ int main(int argc, char** argv) {
     }
     const double decode_s = seconds_since(t0), decode_cpu = cpu_seconds() - cpu0;
 
-    std::printf("checkpoint      %s (%s, random weights, %s)\n", dir.c_str(), shape_name.c_str(), dtype.c_str());
+    std::printf("checkpoint      %s (%s, random weights, %s; text decoder %s)\n", dir.c_str(), shape_name.c_str(),
+                dtype.c_str(), weights.empty() ? "as stored" : weights.c_str());
     std::printf("threads         %d   (dot kernel: %s)\n", threads, std::string(prism::kernels::best_dot_name()).c_str());
     std::printf("load            %8.3f s\n", load_s);
     std::printf("image encode    %8.3f s   (one %dx%d tile: vision encoder + connector, %d tokens; %.2f CPU-s)\n",

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "hub/model_path.h"
+#include "models/weight_quantization.h"
 #include "runtime/vlm_engine.h"
 
 namespace prism::cli {
@@ -36,6 +37,7 @@ struct RunOptions {
   bool json_output = false;
   std::string logits_out;
   int threads = 2;
+  std::string weights;
 };
 
 std::string absolute_path(const std::string& p, const fs::path& base) {
@@ -94,7 +96,8 @@ json build_messages(const RunOptions& opt) {
 
 int run(const RunOptions& opt) {
   const json messages = build_messages(opt);
-  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(opt.model), opt.threads);
+  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(opt.model), opt.threads,
+                                         models::parse_weight_format(opt.weights));
   runtime::GenerationParams params;
   params.max_tokens = opt.max_tokens;
   params.temperature = opt.temperature;
@@ -162,6 +165,8 @@ void register_run_command(CLI::App& app) {
   cmd->add_flag("--json", opt->json_output, "Print one JSON object instead of streaming text");
   cmd->add_option("--logits-out", opt->logits_out, "Write the last prompt position's logits (float32 LE)");
   cmd->add_option("--threads", opt->threads, "Compute threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--weights", opt->weights,
+                  "Re-store the text decoder's weights at load: q8_0 (8.5 bits a weight), or none (default)");
   cmd->add_option("prompt", opt->prompt, "The prompt text");
   cmd->callback([opt] { set_exit_code(run(*opt)); });
 }

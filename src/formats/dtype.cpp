@@ -1,5 +1,7 @@
 #include "formats/dtype.h"
 
+#include "core/error.h"
+
 namespace prism::formats {
 
 std::size_t dtype_size(DType t) {
@@ -7,8 +9,16 @@ std::size_t dtype_size(DType t) {
     case DType::F32: return 4;
     case DType::F16: return 2;
     case DType::BF16: return 2;
+    case DType::Q8_0: throw Error("Q8_0 is a block type: it has no element size");
   }
   return 0;
+}
+
+std::int64_t dtype_block_elems(DType t) { return t == DType::Q8_0 ? 32 : 1; }
+
+std::size_t dtype_row_bytes(DType t, std::int64_t cols) {
+  if (t == DType::Q8_0) return static_cast<std::size_t>(cols / 32) * 34;
+  return static_cast<std::size_t>(cols) * dtype_size(t);
 }
 
 std::string_view dtype_name(DType t) {
@@ -16,6 +26,7 @@ std::string_view dtype_name(DType t) {
     case DType::F32: return "F32";
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
+    case DType::Q8_0: return "Q8_0";
   }
   return "?";
 }

@@ -1,4 +1,6 @@
 // Element types a checkpoint may store, and their conversions to float32.
+// Q8_0 is a block type (GGUF's: 32 int8 values and one f16 scale per block),
+// held by matrices prism quantizes itself or maps from a GGUF file.
 #pragma once
 
 #include <cstdint>
@@ -8,11 +10,16 @@
 
 namespace prism::formats {
 
-enum class DType { F32, F16, BF16 };
+enum class DType { F32, F16, BF16, Q8_0 };
 
+// Bytes per element of an element type; block types throw (use dtype_row_bytes).
 std::size_t dtype_size(DType t);
-std::string_view dtype_name(DType t);  // safetensors spelling: "F32", "F16", "BF16"
-std::optional<DType> parse_dtype(std::string_view name);
+// Elements per block: 1 for element types, 32 for Q8_0.
+std::int64_t dtype_block_elems(DType t);
+// Bytes of a row of `cols` elements (cols a multiple of the block size).
+std::size_t dtype_row_bytes(DType t, std::int64_t cols);
+std::string_view dtype_name(DType t);  // safetensors spelling: "F32", "F16", "BF16"; "Q8_0"
+std::optional<DType> parse_dtype(std::string_view name);  // safetensors' element types only
 
 // bf16 -> f32 is exact: the 16 bits are the top half of a float32.
 inline float bf16_to_f32(std::uint16_t h) {
@@ -47,6 +54,29 @@ inline float f16_to_f32(std::uint16_t h) {
   float f;
   std::memcpy(&f, &bits, 4);
   return f;
+}
+
+// Round-to-nearest-even float32 -> IEEE half (overflow to inf, subnormals kept).
+inline std::uint16_t f32_to_f16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  const std::uint32_t sign = (bits >> 16) & 0x8000u;
+  const std::uint32_t abs = bits & 0x7fffffffu;
+  if (abs > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);  // NaN
+  if (abs >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // rounds past 65504: inf
+  if (abs < 0x38800000u) {  // below the smallest normal half: a subnormal (or zero)
+    if (abs < 0x33000000u) return static_cast<std::uint16_t>(sign);  // under half the smallest subnormal
+    const std::uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
+    const int shift = 126 - static_cast<int>(abs >> 23);  // 14..24: bits dropped beyond the half's 10
+    std::uint32_t h = mant >> shift;
+    const std::uint32_t rest = mant & ((1u << shift) - 1u), halfway = 1u << (shift - 1);
+    if (rest > halfway || (rest == halfway && (h & 1u))) ++h;
+    return static_cast<std::uint16_t>(sign | h);
+  }
+  std::uint32_t h = ((abs >> 13) - (112u << 10));  // rebias the exponent 127 -> 15
+  const std::uint32_t rest = abs & 0x1fffu;
+  if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;  // may carry into the exponent: still right
+  return static_cast<std::uint16_t>(sign | h);
 }
 
 // Round-to-nearest-even float32 -> bf16 (used by the checkpoint generator).

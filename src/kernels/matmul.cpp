@@ -5,6 +5,7 @@
 
 #include "kernels/dot.h"
 #include "kernels/panel_gemm.h"
+#include "kernels/q8_0_matvec.h"
 
 namespace prism::kernels {
 
@@ -41,6 +42,7 @@ void matmul_panels(ThreadPool& pool, const float* x, std::int64_t m, const tenso
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
             float* y) {
   if (m >= kTileRows && panel_gemm_available()) return matmul_panels(pool, x, m, w, bias, y);
+  if (w.dtype == tensor::DType::Q8_0 && m < kTileRows) return matmul_q8_0(pool, x, m, w, bias, y);
   const std::int64_t n = w.rows, k = w.cols;
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
   const DotFn dot_fn = best_dot();

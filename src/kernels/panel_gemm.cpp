@@ -43,7 +43,9 @@ __attribute__((target("avx512f"))) void depth_block_avx512(const float* const* x
   for (int i = 0; i < 16; ++i) sum[i] = _mm512_add_ps(sum[i], acc[i]);
 }
 
-__attribute__((target("avx512f"))) void tile_avx512(const float* x, std::int64_t ldx, int rows, const float* panel,
+}  // namespace
+
+__attribute__((target("avx512f"))) void panel_tile_avx512(const float* x, std::int64_t ldx, int rows, const float* panel,
                                                     std::int64_t ldp, std::int64_t k, float* y, std::int64_t ldy,
                                                     int nr, const float* bias) {
   const __mmask16 lo = nr >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << nr) - 1u);
@@ -67,13 +69,79 @@ __attribute__((target("avx512f"))) void tile_avx512(const float* x, std::int64_t
   }
 }
 
+namespace {
+
+// AVX2 has 16 registers of 8 floats: the 8x32 tile is swept as four 4x16
+// quarters, each 8 accumulators + 2 panel vectors + 1 broadcast of x.
+// `full` says all 16 columns exist (plain loads); otherwise masked loads
+// keep a slice of a wider matrix from being read past its nr columns.
+template <bool full>
+__attribute__((target("avx2,fma"))) void depth_block_avx2(const float* const* xr, const float* panel,
+                                                         std::int64_t ldp, __m256i lo, __m256i hi,
+                                                         std::int64_t k0, std::int64_t k1, __m256* sum) {
+  const float *x0 = xr[0], *x1 = xr[1], *x2 = xr[2], *x3 = xr[3];
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (std::int64_t kk = k0; kk < k1; ++kk) {
+    const float* b = panel + kk * ldp;
+    const __m256 b0 = full ? _mm256_loadu_ps(b) : _mm256_maskload_ps(b, lo);
+    const __m256 b1 = full ? _mm256_loadu_ps(b + 8) : _mm256_maskload_ps(b + 8, hi);
+#define PRISM_PANEL_ROW(r)                          \
+  {                                                 \
+    const __m256 a = _mm256_broadcast_ss(x##r + kk); \
+    c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);      \
+    c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);      \
+  }
+    PRISM_PANEL_ROW(0) PRISM_PANEL_ROW(1) PRISM_PANEL_ROW(2) PRISM_PANEL_ROW(3)
+#undef PRISM_PANEL_ROW
+  }
+  const __m256 acc[8] = {c00, c01, c10, c11, c20, c21, c30, c31};
+  for (int i = 0; i < 8; ++i) sum[i] = _mm256_add_ps(sum[i], acc[i]);
+}
+
+__attribute__((target("avx2,fma"))) __m256i lane_mask_avx2(int n) {  // lanes [0, n) set, n in [0, 8]
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes);
+}
+
 }  // namespace
+
+__attribute__((target("avx2,fma"))) void panel_tile_avx2(const float* x, std::int64_t ldx, int rows, const float* panel,
+                                                  std::int64_t ldp, std::int64_t k, float* y, std::int64_t ldy,
+                                                  int nr, const float* bias) {
+  for (int c0 = 0; c0 < nr; c0 += 16) {
+    const int cols = nr - c0 < 16 ? nr - c0 : 16;
+    const __m256i lo = lane_mask_avx2(cols < 8 ? cols : 8), hi = lane_mask_avx2(cols > 8 ? cols - 8 : 0);
+    const __m256 bias0 = bias ? _mm256_maskload_ps(bias + c0, lo) : _mm256_setzero_ps();
+    const __m256 bias1 = bias ? _mm256_maskload_ps(bias + c0 + 8, hi) : _mm256_setzero_ps();
+    for (int r0 = 0; r0 < rows; r0 += 4) {
+      const float* xr[4];
+      for (int r = 0; r < 4; ++r) xr[r] = x + (r0 + r < rows ? r0 + r : r0) * ldx;
+      __m256 sum[8];
+      for (int r = 0; r < 4; ++r) {
+        sum[2 * r] = bias0;
+        sum[2 * r + 1] = bias1;
+      }
+      for (std::int64_t k0 = 0; k0 < k; k0 += kDepthBlock) {
+        const std::int64_t k1 = k0 + kDepthBlock < k ? k0 + kDepthBlock : k;
+        if (cols == 16) depth_block_avx2<true>(xr, panel + c0, ldp, lo, hi, k0, k1, sum);
+        else depth_block_avx2<false>(xr, panel + c0, ldp, lo, hi, k0, k1, sum);
+      }
+      for (int r = 0; r < 4 && r0 + r < rows; ++r) {
+        float* yr = y + (r0 + r) * ldy + c0;
+        _mm256_maskstore_ps(yr, lo, sum[2 * r]);
+        _mm256_maskstore_ps(yr + 8, hi, sum[2 * r + 1]);
+      }
+    }
+  }
+}
 
 bool panel_gemm_available() {
   static const bool available = [] {
     __builtin_cpu_init();
     const char* choice = std::getenv("PRISM_PANEL_GEMM");
-    return __builtin_cpu_supports("avx512f") != 0 && !(choice && std::strcmp(choice, "off") == 0);
+    const bool simd = __builtin_cpu_supports("avx512f") ||
+                      (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+    return simd && !(choice && std::strcmp(choice, "off") == 0);
   }();
   return available;
 }
@@ -98,7 +166,12 @@ void pack_panel(const tensor::MatrixView& w, std::int64_t r0, std::int64_t nr, f
 
 void panel_tile(const float* x, std::int64_t ldx, int rows, const float* panel, std::int64_t ldp, std::int64_t k,
                 float* y, std::int64_t ldy, int nr, const float* bias) {
-  tile_avx512(x, ldx, rows, panel, ldp, k, y, ldy, nr, bias);
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  if (avx512) panel_tile_avx512(x, ldx, rows, panel, ldp, k, y, ldy, nr, bias);
+  else panel_tile_avx2(x, ldx, rows, panel, ldp, k, y, ldy, nr, bias);
 }
 
 }  // namespace prism::kernels

@@ -15,7 +15,7 @@ namespace prism::kernels {
 inline constexpr int kPanelWidth = 32;  // output features per panel (two AVX-512 vectors)
 inline constexpr int kTileRows = 8;     // rows of x per register tile
 
-// Whether the panel kernel is used: the CPU has AVX-512F and the environment
+// Whether the panel kernel is used: the CPU has AVX-512F or AVX2+FMA and the environment
 // does not say PRISM_PANEL_GEMM=off (which keeps matmul and attention on
 // their dot-product tiles, so a benchmark can time both on one machine).
 bool panel_gemm_available();
@@ -28,7 +28,15 @@ void pack_panel(const tensor::MatrixView& w, std::int64_t r0, std::int64_t nr, f
 // (<= kTileRows), j < nr (<= kPanelWidth); x rows are ldx apart, y rows ldy
 // apart; bias may be null. Only the nr columns of each panel row are read,
 // so a panel may be a slice of a wider matrix (ldp = its row length).
+// Dispatched to the widest variant the CPU has.
 void panel_tile(const float* x, std::int64_t ldx, int rows, const float* panel, std::int64_t ldp, std::int64_t k,
                 float* y, std::int64_t ldy, int nr, const float* bias);
+
+// The variants (same contract), for tests and benchmarks; call only where
+// the CPU has the instructions. AVX2 sweeps the tile as four 4x16 quarters.
+void panel_tile_avx512(const float* x, std::int64_t ldx, int rows, const float* panel, std::int64_t ldp,
+                       std::int64_t k, float* y, std::int64_t ldy, int nr, const float* bias);
+void panel_tile_avx2(const float* x, std::int64_t ldx, int rows, const float* panel, std::int64_t ldp,
+                     std::int64_t k, float* y, std::int64_t ldy, int nr, const float* bias);
 
 }  // namespace prism::kernels

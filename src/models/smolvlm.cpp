@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "models/connector.h"
+#include "models/weight_quantization.h"
 
 namespace prism::models {
 
@@ -16,9 +17,11 @@ SmolVlmModel::SmolVlmModel(formats::SmolVlmConfig config, SmolVlmWeights weights
       vision_(config_.vision, weights_.vision),
       text_(config_.text, weights_.text) {}
 
-std::unique_ptr<SmolVlmModel> SmolVlmModel::load(const std::filesystem::path& dir, int threads) {
+std::unique_ptr<SmolVlmModel> SmolVlmModel::load(const std::filesystem::path& dir, int threads,
+                                                 std::optional<formats::DType> text_weights) {
   auto config = formats::load_smolvlm_config(dir / "config.json");
   auto weights = bind_weights(formats::SafetensorsCheckpoint::open(dir), config);
+  if (text_weights) quantize_text_weights(weights, *text_weights);
   return std::unique_ptr<SmolVlmModel>(new SmolVlmModel(std::move(config), std::move(weights), threads));
 }
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "formats/hf_config.h"
@@ -21,7 +22,10 @@ namespace prism::models {
 class SmolVlmModel {
  public:
   // Throws prism::Error naming the file and problem on a broken checkpoint.
-  static std::unique_ptr<SmolVlmModel> load(const std::filesystem::path& dir, int threads);
+  // text_weights: re-store the text decoder's matrices in that format
+  // (weight_quantization.h); nullopt keeps the checkpoint's dtype.
+  static std::unique_ptr<SmolVlmModel> load(const std::filesystem::path& dir, int threads,
+                                            std::optional<formats::DType> text_weights = std::nullopt);
 
   const formats::SmolVlmConfig& config() const { return config_; }
   const SmolVlmWeights& weights() const { return weights_; }

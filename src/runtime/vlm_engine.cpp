@@ -83,11 +83,12 @@ void reject_gguf(const fs::path& path) {
 
 }  // namespace
 
-std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int threads) {
+std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int threads,
+                                           std::optional<formats::DType> text_weights) {
   std::error_code ec;
   reject_gguf(checkpoint_dir);
   if (!fs::is_directory(checkpoint_dir, ec)) throw Error(checkpoint_dir.string() + ": not a checkpoint folder");
-  auto model = models::SmolVlmModel::load(checkpoint_dir, threads);
+  auto model = models::SmolVlmModel::load(checkpoint_dir, threads, text_weights);
   auto tok = tokenizer::Tokenizer::load(checkpoint_dir / "tokenizer.json");
   auto tmpl = tokenizer::ChatTemplate::load_from_checkpoint(checkpoint_dir);
   auto processor = vision::load_image_processor_config(checkpoint_dir);

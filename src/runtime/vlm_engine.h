@@ -50,7 +50,10 @@ struct GenerationResult {
 class VlmEngine {
  public:
   // Throws prism::Error naming the file and problem for a broken checkpoint.
-  static std::unique_ptr<VlmEngine> load(const std::filesystem::path& checkpoint_dir, int threads);
+  // text_weights: the text decoder re-stored in that format at load
+  // (models/weight_quantization.h); nullopt keeps the checkpoint's dtype.
+  static std::unique_ptr<VlmEngine> load(const std::filesystem::path& checkpoint_dir, int threads,
+                                         std::optional<formats::DType> text_weights = std::nullopt);
 
   // messages: OpenAI chat messages (content a string or parts: text,
   // image_url {url: data URL | file:// | path}, video_url). on_delta

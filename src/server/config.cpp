@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/weight_quantization.h"
 #include "router/request_analysis.h"
 
 namespace prism::server {
@@ -100,6 +101,14 @@ class TableReader {
   std::set<std::string> used_;
 };
 
+void check_weight_format(TableReader& r, const std::string& name) {
+  try {
+    models::parse_weight_format(name);
+  } catch (const InvalidInput&) {
+    r.fail("weights", "must be \"q8_0\" or \"none\" (the checkpoint's own dtype)");
+  }
+}
+
 void read_server(const toml::table& t, const std::string& src, ServerSettings& s) {
   TableReader r(t, "server", src);
   r.read("host", s.host);
@@ -173,8 +182,10 @@ void read_local(const toml::table& t, const std::string& src, LocalSettings& s) 
   r.read("max_image_pixels", s.max_image_pixels);
   r.read("quality", s.quality);
   r.read("context_window", s.context_window);
+  r.read("weights", s.weights);
   r.reject_unknown_keys();
   if (s.threads < 1) r.fail("threads", "must be at least 1");
+  check_weight_format(r, s.weights);
 }
 
 void read_voice(const toml::table& t, const std::string& src, VoiceSettings& s) {
@@ -220,6 +231,8 @@ router::ModelEntry read_model(const toml::table& t, const std::string& where, co
   r.read("upstream_model", m.upstream_model);
   r.read("api_key_env", m.api_key_env);
   r.read("path", m.local_path);
+  r.read("weights", m.local_weights);
+  check_weight_format(r, m.local_weights);
   for (const auto& c : r.strings("capabilities")) m.capabilities.insert(c);
   r.read("context_window", m.context_window);
   r.read("price_input", m.price_input);

@@ -46,6 +46,7 @@ struct LocalSettings {
   std::int64_t max_image_pixels = 64LL * 1024 * 1024;
   double quality = 0.2;             // catalog defaults for discovered checkpoints
   std::int64_t context_window = 8192;
+  std::string weights;              // "q8_0": text decoders re-stored at load; "" keeps each checkpoint's dtype
 };
 
 // The realtime voice sessions (/v1/realtime).

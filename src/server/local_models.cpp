@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "hub/model_path.h"
+#include "models/weight_quantization.h"
 
 namespace prism::server {
 namespace {
@@ -60,7 +61,8 @@ std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& 
   if (!settings.allowed_media_dir.empty()) policy.allowed_dir = std::filesystem::path(settings.allowed_media_dir);
   policy.max_image_pixels = settings.max_image_pixels;
   // path = "org/name" names a model in the Hugging Face cache (prism pull).
-  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads);
+  const auto weights = models::parse_weight_format(entry.local_weights.empty() ? settings.weights : entry.local_weights);
+  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads, weights);
   return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms);
 }
 

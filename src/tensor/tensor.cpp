@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "tensor/q8_0.h"
+
 namespace prism::tensor {
 
 Tensor::Tensor(std::vector<std::int64_t> shape) : shape_(std::move(shape)) {
@@ -31,11 +33,14 @@ void convert_to_f32(DType dtype, const void* src, std::size_t n, float* out) {
       for (std::size_t i = 0; i < n; ++i) out[i] = formats::f16_to_f32(h[i]);
       return;
     }
+    case DType::Q8_0:
+      dequantize_row_q8_0(static_cast<const BlockQ8_0*>(src), static_cast<std::int64_t>(n), out);
+      return;
   }
 }
 
 void MatrixView::row_to_f32(std::int64_t r, float* out) const {
-  const auto offset = static_cast<std::size_t>(r * cols) * formats::dtype_size(dtype);
+  const auto offset = static_cast<std::size_t>(r) * formats::dtype_row_bytes(dtype, cols);
   convert_to_f32(dtype, static_cast<const std::byte*>(data) + offset, static_cast<std::size_t>(cols), out);
 }
 

@@ -1,6 +1,7 @@
 // Tensors of the float32 reference path: an owning float32 buffer with a
 // shape (activations), and a read-only view of a weight matrix that may be
-// stored as F32, BF16 or F16 (converted to float32 on the fly by the kernels).
+// stored as F32, BF16, F16 or Q8_0 blocks (converted to float32 on the fly by
+// the kernels, or multiplied in int8 for Q8_0 matrix-vector products).
 #pragma once
 
 #include <cstddef>
@@ -49,7 +50,8 @@ struct MatrixView {
   void row_to_f32(std::int64_t r, float* out) const;
 };
 
-// Converts `n` elements of `dtype` at `src` to float32.
+// Converts `n` elements of `dtype` at `src` to float32 (n a multiple of the
+// block size for block types).
 void convert_to_f32(DType dtype, const void* src, std::size_t n, float* out);
 
 }  // namespace prism::tensor

@@ -71,7 +71,7 @@ TEST(Kernels, MatmulBf16WeightsEqualsUpcastF32) {
     }
 }
 
-// The panel path (many rows, AVX-512) against a double-precision sum, over
+// The panel path (many rows, AVX-512 or AVX2) against a double-precision sum, over
 // shapes that leave partial tiles, partial panels and several depth blocks.
 TEST(Kernels, MatmulOfManyRowsAgreesWithDoubleSum) {
   ThreadPool pool(2);
@@ -92,27 +92,51 @@ TEST(Kernels, MatmulOfManyRowsAgreesWithDoubleSum) {
   }
 }
 
-TEST(Kernels, PanelTileMatchesPortableDots) {
-  if (!panel_gemm_available()) GTEST_SKIP() << "no AVX-512 on this CPU";
-  const std::int64_t k = 257;
-  auto x = random_vector(kTileRows * k, 21), w = random_vector(kPanelWidth * k, 22);
+// Each variant the CPU has, on a packed panel and on a slice of a wider
+// matrix (ldp > nr: nothing past the slice's nr columns may be read), with
+// and without a bias.
+TEST(Kernels, PanelTileVariantsMatchPortableDots) {
+  using TileFn = void (*)(const float*, std::int64_t, int, const float*, std::int64_t, std::int64_t, float*,
+                          std::int64_t, int, const float*);
+  std::vector<std::pair<const char*, TileFn>> variants;
+  if (__builtin_cpu_supports("avx512f")) variants.emplace_back("avx512", panel_tile_avx512);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) variants.emplace_back("avx2", panel_tile_avx2);
+  if (variants.empty()) GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
+  const std::int64_t k = 257, wide = 45;
+  auto x = random_vector(kTileRows * k, 21), w = random_vector(kPanelWidth * k, 22), bias = random_vector(32, 23);
   std::vector<float> panel(k * kPanelWidth);
-  for (int nr : {1, 15, 16, 17, 32}) {
-    pack_panel({formats::DType::F32, w.data(), nr, k}, 0, nr, panel.data());
-    for (int rows = 1; rows <= kTileRows; ++rows) {
-      std::vector<float> y(kTileRows * kPanelWidth, 7.0f);
-      panel_tile(x.data(), k, rows, panel.data(), kPanelWidth, k, y.data(), kPanelWidth, nr, nullptr);
-      for (int r = 0; r < kTileRows; ++r)
-        for (int j = 0; j < kPanelWidth; ++j) {
-          if (r >= rows || j >= nr) {
-            EXPECT_EQ(y[r * kPanelWidth + j], 7.0f) << "wrote outside the tile";
-            continue;
-          }
-          const float ref = dot_portable(x.data() + r * k, w.data() + j * k, k);
-          EXPECT_NEAR(y[r * kPanelWidth + j], ref, 1e-4 * (1 + std::abs(ref))) << rows << " " << nr;
+  for (auto [name, tile] : variants)
+    for (bool sliced : {false, true})
+      for (int nr : {1, 7, 8, 9, 15, 16, 17, 24, 31, 32}) {
+        // The slice case keeps the panel's values in a [k][wide] matrix
+        // whose last row ends right after column nr - 1.
+        std::vector<float> matrix;
+        const float* p = panel.data();
+        std::int64_t ldp = kPanelWidth;
+        pack_panel({formats::DType::F32, w.data(), nr, k}, 0, nr, panel.data());
+        if (sliced) {
+          matrix.assign((k - 1) * wide + nr, 0.0f);
+          for (std::int64_t kk = 0; kk < k; ++kk)
+            for (int j = 0; j < nr; ++j) matrix[kk * wide + j] = panel[kk * kPanelWidth + j];
+          p = matrix.data();
+          ldp = wide;
         }
-    }
-  }
+        for (int rows = 1; rows <= kTileRows; ++rows)
+          for (const float* b : {static_cast<const float*>(nullptr), static_cast<const float*>(bias.data())}) {
+            std::vector<float> y(kTileRows * kPanelWidth, 7.0f);
+            tile(x.data(), k, rows, p, ldp, k, y.data(), kPanelWidth, nr, b);
+            for (int r = 0; r < kTileRows; ++r)
+              for (int j = 0; j < kPanelWidth; ++j) {
+                if (r >= rows || j >= nr) {
+                  ASSERT_EQ(y[r * kPanelWidth + j], 7.0f) << name << ": wrote outside the tile";
+                  continue;
+                }
+                const float ref = dot_portable(x.data() + r * k, w.data() + j * k, k) + (b ? b[j] : 0.0f);
+                ASSERT_NEAR(y[r * kPanelWidth + j], ref, 1e-4 * (1 + std::abs(ref)))
+                    << name << " rows " << rows << " nr " << nr << (sliced ? " sliced" : "");
+              }
+          }
+      }
 }
 
 TEST(Kernels, OpsMatchFormulas) {

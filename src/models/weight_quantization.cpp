@@ -1,0 +1,68 @@
+#include "models/weight_quantization.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "tensor/q8_0.h"
+
+namespace prism::models {
+namespace {
+
+std::uint64_t matrix_bytes(const Matrix& m) {
+  return static_cast<std::uint64_t>(m.rows) * formats::dtype_row_bytes(m.dtype, m.cols);
+}
+
+// Quantizes `m` into a new buffer owned by `weights`; false when it cannot
+// be (already Q8_0, or rows that are not whole blocks).
+bool to_q8_0(Matrix& m, SmolVlmWeights& weights) {
+  if (m.dtype == formats::DType::Q8_0 || m.cols % tensor::kQ8_0BlockElems != 0) return false;
+  const std::int64_t blocks_per_row = m.cols / tensor::kQ8_0BlockElems;
+  const std::size_t bytes = static_cast<std::size_t>(m.rows * blocks_per_row) * sizeof(tensor::BlockQ8_0);
+  auto storage = std::make_unique<std::byte[]>(bytes);
+  auto* blocks = reinterpret_cast<tensor::BlockQ8_0*>(storage.get());
+  std::vector<float> row(static_cast<std::size_t>(m.cols));
+  for (std::int64_t r = 0; r < m.rows; ++r) {
+    m.row_to_f32(r, row.data());
+    tensor::quantize_row_q8_0(row.data(), m.cols, blocks + r * blocks_per_row);
+  }
+  m.dtype = formats::DType::Q8_0;
+  m.data = storage.get();
+  weights.owned.push_back(std::move(storage));
+  return true;
+}
+
+}  // namespace
+
+QuantizationReport quantize_text_weights(SmolVlmWeights& weights, formats::DType format) {
+  if (format != formats::DType::Q8_0)
+    throw InvalidInput("weights can be re-stored as q8_0 only, not " + std::string(formats::dtype_name(format)));
+  QuantizationReport report;
+  auto convert = [&](Matrix& m) {
+    report.bytes_before += matrix_bytes(m);
+    if (to_q8_0(m, weights)) ++report.matrices_converted;
+    else ++report.matrices_kept;
+    report.bytes_after += matrix_bytes(m);
+  };
+  auto& text = weights.text;
+  for (auto& layer : text.layers)
+    for (Matrix* m : {&layer.q_w, &layer.k_w, &layer.v_w, &layer.o_w, &layer.gate_w, &layer.up_w, &layer.down_w})
+      convert(*m);
+  const bool tied = text.lm_head.data == text.embed_tokens.data;
+  convert(text.lm_head);
+  if (tied) text.embed_tokens = text.lm_head;  // one matrix, read by the lookup and the head
+  return report;
+}
+
+std::optional<formats::DType> parse_weight_format(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.empty() || lower == "none" || lower == "checkpoint") return std::nullopt;
+  if (lower == "q8_0") return formats::DType::Q8_0;
+  throw InvalidInput("unknown weight format '" + std::string(name) + "' (choose q8_0, or none to keep the checkpoint's)");
+}
+
+}  // namespace prism::models
