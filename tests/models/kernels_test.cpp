@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cmath>
 #include <random>
+#include <thread>
+#include <chrono>
 
 #include "formats/dtype.h"
 #include "kernels/dot.h"
@@ -163,6 +165,30 @@ TEST(ThreadPool, RunsEveryTaskOnce) {
     std::vector<std::atomic<int>> hits(97);
     pool.parallel_for(97, [&](std::int64_t t) { hits[t]++; });
     for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+}
+
+// Batches back to back (workers spinning), after pauses longer than the spin
+// (workers asleep), of 1..64 tasks, with 2 and 4 threads: every task of
+// every batch runs exactly once, and none runs after its batch returned.
+TEST(ThreadPool, BatchesNeverMix) {
+  for (int threads : {2, 4}) {
+    ThreadPool pool(threads);
+    std::mt19937 rng(static_cast<std::uint32_t>(threads));
+    std::atomic<int> late{0};
+    for (int round = 0; round < 3000; ++round) {
+      const int tasks = 1 + static_cast<int>(rng() % 64);
+      std::vector<std::atomic<int>> hits(static_cast<std::size_t>(tasks));
+      std::atomic<bool> returned{false};
+      pool.parallel_for(tasks, [&](std::int64_t t) {
+        if (returned.load()) late++;
+        hits[static_cast<std::size_t>(t)]++;
+      });
+      returned = true;
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "round " << round;
+      if (rng() % 100 == 0) std::this_thread::sleep_for(std::chrono::microseconds(ThreadPool::kSpinMicros * 3));
+    }
+    EXPECT_EQ(late.load(), 0);
   }
 }
 
