@@ -5,7 +5,8 @@
 //   - the round trip of an empty request (partial, nothing decoded yet),
 //   - one 20 ms and one 100 ms feed,
 //   - one turn as a session drives it (20 ms feeds, a partial every 100 ms,
-//     finish), and its finish alone (end of speech -> final transcript).
+//     finish), and its finish alone (end of speech -> final transcript);
+// and checks that both sides transcribe every turn identically.
 //
 //   recognizer_worker_bench [rounds]   (default 20)
 #include <pocketsphinx.h>
@@ -63,6 +64,7 @@ struct Side {
 
 struct Figures {
   std::vector<double> empty_rt, feed20, feed100, turn, finish;
+  std::vector<std::string> transcripts;
 };
 
 void measure(Side& s, const std::vector<std::vector<int16_t>>& turns, Figures& f) {
@@ -86,7 +88,7 @@ void measure(Side& s, const std::vector<std::vector<int16_t>>& turns, Figures& f
       if ((at / 320) % 5 == 4) s.partial();
     }
     auto fin = Clock::now();
-    s.finish();
+    f.transcripts.push_back(s.finish());
     f.finish.push_back(ms_since(fin));
     f.turn.push_back(ms_since(turn0));
   }
@@ -141,5 +143,11 @@ int main(int argc, char** argv) {
   row("feed 100 ms", fw.feed100, fl.feed100);
   row("finish (end of speech -> transcript)", fw.finish, fl.finish);
   row("whole turn (20 ms feeds, partial / 100 ms, finish)", fw.turn, fl.turn);
-  return 0;
+  // Same options, same audio: the worker must hear exactly what the
+  // in-process decoder hears.
+  size_t same = 0;
+  for (size_t i = 0; i < fw.transcripts.size(); ++i) same += fw.transcripts[i] == fl.transcripts[i];
+  std::printf("identical transcripts: %zu/%zu (e.g. \"%s\")\n", same, fw.transcripts.size(),
+              fw.transcripts.empty() ? "" : fw.transcripts[0].c_str());
+  return same == fw.transcripts.size() ? 0 : 1;
 }

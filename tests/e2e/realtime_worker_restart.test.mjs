@@ -14,8 +14,8 @@ import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
 import { speak, wordErrorRate } from './lib/voice.mjs';
 import { RealtimeSocket, silence24k, stream } from './lib/realtime_socket.mjs';
 
-const FIRST = 'Please tell me a story about a dog';
-const SECOND = 'What is the weather like in Paris today';
+const FIRST = 'What is the weather like in Paris today';
+const SECOND = 'How far away is the moon';
 
 const AUDIO_SESSION = {
   type: 'realtime',
