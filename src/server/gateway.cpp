@@ -150,7 +150,7 @@ void Gateway::declare_metrics() {
   metrics_.declare_gauge("prism_voice_recognizers_in_use", "Speech recognizer decoders lent to a turn now (all pools).");
   metrics_.declare_gauge("prism_voice_recognizers_started", "Speech recognizer decoders alive, idle or lent (all pools).");
   metrics_.declare_counter("prism_voice_recognizer_worker_restarts_total",
-                           "Speech recognizer worker processes replaced after they died or failed (all pools).");
+                           "Speech recognizer worker processes discarded because they died, failed or were abandoned (all pools).");
   metrics_.add("prism_voice_recognizer_worker_restarts_total", {}, 0);  // shown from the start, at 0
 }
 
