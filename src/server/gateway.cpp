@@ -149,6 +149,9 @@ void Gateway::declare_metrics() {
   metrics_.declare_gauge("prism_realtime_sessions", "Realtime WebSocket sessions open.");
   metrics_.declare_gauge("prism_voice_recognizers_in_use", "Speech recognizer decoders lent to a turn now (all pools).");
   metrics_.declare_gauge("prism_voice_recognizers_started", "Speech recognizer decoders alive, idle or lent (all pools).");
+  metrics_.declare_counter("prism_voice_recognizer_worker_restarts_total",
+                           "Speech recognizer worker processes discarded because they died, failed or were abandoned (all pools).");
+  metrics_.add("prism_voice_recognizer_worker_restarts_total", {}, 0);  // shown from the start, at 0
 }
 
 std::optional<std::set<std::string>> Gateway::permitted_models(const RequestContext& ctx) const {
@@ -277,6 +280,13 @@ Response Gateway::metrics_response(const RequestContext& ctx) {
   voice::RecognizerPool& narrowband = voice::narrowband_recognizers();
   metrics_.set("prism_voice_recognizers_in_use", {}, static_cast<double>(wideband.in_use_count() + narrowband.in_use_count()));
   metrics_.set("prism_voice_recognizers_started", {}, static_cast<double>(wideband.total_count() + narrowband.total_count()));
+  // The pools count restarts themselves; the counter gets what is new since
+  // the last scrape (a CAS, so two scrapes at once never add it twice).
+  const uint64_t restarts = wideband.worker_restarts() + narrowband.worker_restarts();
+  uint64_t reported = recognizer_restarts_reported_.load();
+  while (restarts > reported && !recognizer_restarts_reported_.compare_exchange_weak(reported, restarts)) {}
+  if (restarts > reported)
+    metrics_.add("prism_voice_recognizer_worker_restarts_total", {}, static_cast<double>(restarts - reported));
   Response res{http::status::ok, ctx.version};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = metrics_.render();

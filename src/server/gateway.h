@@ -102,6 +102,7 @@ class Gateway {
   MetricsRegistry metrics_;
   std::atomic<int> inflight_{0};
   std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> recognizer_restarts_reported_{0};  // what the restarts counter has been given so far
   std::chrono::steady_clock::time_point started_;
   RealtimeRegistry realtime_;
   net::thread_pool speech_pool_{2};  // speech engines run here, off the io threads

@@ -1,44 +1,27 @@
 #include "voice/speech_recognizer.h"
 
-#include <pocketsphinx.h>
-
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <mutex>
+#include <utility>
 
 #include "core/log.h"
-
-extern "C" FILE* err_set_logfp(FILE* stream);  // sphinxbase/err.h (not on the default include path)
+#include "voice/speech_worker_process.h"
 
 namespace prism::voice {
-namespace {
-
-// PocketSphinx logs through one process-wide FILE*. Passing `-logfn` to
-// ps_init makes every new decoder fopen its own file, swap it in and fclose
-// the previous one while other threads' decoders may be writing to it (and
-// two decoders starting at once can fclose the same FILE twice): a heap
-// corruption in the recogniser of another session. Logging is turned off
-// once, before the first decoder, and never touched again.
-void silence_pocketsphinx_log() {
-  static std::once_flag once;
-  std::call_once(once, [] { err_set_logfp(nullptr); });
-}
-
-}  // namespace
+namespace sw = speech_worker;
 
 // ------------------------------------------------------------------ lease
 
 RecognizerLease::Use::Use(RecognizerLease& lease) : lease_(lease) {
-  if (!lease.decoder_) throw RecognizerMisuse("speech recognizer lease used after it ended");
+  if (!lease.worker_) throw RecognizerMisuse("speech recognizer lease used after it ended");
   if (lease.busy_.exchange(true, std::memory_order_acquire))
     throw RecognizerMisuse("speech recognizer lease used from two threads at once");
 }
 
 RecognizerLease::RecognizerLease(RecognizerLease&& other) noexcept
-    : pool_(other.pool_), decoder_(other.decoder_), lease_id_(other.lease_id_), state_(other.state_) {
+    : pool_(other.pool_), worker_(other.worker_), lease_id_(other.lease_id_), state_(other.state_) {
   other.pool_ = nullptr;
-  other.decoder_ = nullptr;
+  other.worker_ = nullptr;
   other.state_ = State::idle;
 }
 
@@ -46,11 +29,11 @@ RecognizerLease& RecognizerLease::operator=(RecognizerLease&& other) noexcept {
   if (this != &other) {
     release();
     pool_ = other.pool_;
-    decoder_ = other.decoder_;
+    worker_ = other.worker_;
     lease_id_ = other.lease_id_;
     state_ = other.state_;
     other.pool_ = nullptr;
-    other.decoder_ = nullptr;
+    other.worker_ = nullptr;
     other.state_ = State::idle;
   }
   return *this;
@@ -58,73 +41,78 @@ RecognizerLease& RecognizerLease::operator=(RecognizerLease&& other) noexcept {
 
 RecognizerLease::~RecognizerLease() { release(); }
 
+int RecognizerLease::worker_pid() const { return worker_ ? worker_->pid() : -1; }
+
 void RecognizerLease::release() noexcept {
-  if (!decoder_) return;
+  if (!worker_) return;
   if (busy_.exchange(true, std::memory_order_acquire)) {
-    // Another thread is inside a call on this decoder: returning it now
+    // Another thread is inside a call on this worker: returning it now
     // would lend it to a second session while the first still feeds it.
-    log::error("speech recognizer lease ended while in use; its decoder is leaked, not lent again");
-    decoder_ = nullptr;
+    log::error("speech recognizer lease ended while in use; its worker is leaked, not lent again");
+    worker_ = nullptr;
     pool_ = nullptr;
     return;
   }
-  if (state_ == State::in_utterance && ps_end_utt(decoder_) < 0) state_ = State::broken;
-  pool_->give_back(decoder_, lease_id_, state_ == State::broken);
-  decoder_ = nullptr;
+  if (state_ == State::in_utterance) {
+    try {
+      call(sw::Kind::cancel);
+    } catch (const std::exception&) {  // call() marked it broken
+    }
+  }
+  pool_->give_back(worker_, lease_id_, state_ == State::broken);
+  worker_ = nullptr;
   pool_ = nullptr;
   state_ = State::idle;
   busy_.store(false, std::memory_order_release);
 }
 
-void RecognizerLease::fail(const char* what) {
-  state_ = State::broken;
-  throw RecognizerFailure(std::string("PocketSphinx: ") + what);
+std::string RecognizerLease::call(sw::Kind request, std::string_view payload) {
+  try {
+    return worker_->call(request, payload);
+  } catch (...) {
+    state_ = State::broken;
+    throw;
+  }
 }
 
 void RecognizerLease::start_utterance() {
   Use use(*this);
   if (state_ == State::broken) throw RecognizerFailure("speech recognizer decoder failed earlier in this turn");
   if (state_ == State::in_utterance) throw RecognizerMisuse("speech recognizer: an utterance is already running");
-  if (ps_start_utt(decoder_) < 0) fail("cannot start an utterance");
+  call(sw::Kind::start_utterance);
   state_ = State::in_utterance;
 }
 
 void RecognizerLease::feed(std::span<const int16_t> audio_16k) {
   Use use(*this);
   if (state_ != State::in_utterance) throw RecognizerMisuse("speech recognizer fed outside an utterance");
-  // Never seconds of audio in one ps_process_raw call: the soak's abort
-  // (eval_nonroot_chan `hmm_frame(&hmm->hmm) == frame_idx`) came from one
-  // call with 8 s of audio (a turn's buffer fed at speech start), on one
-  // thread; PocketSphinx's own advice is to feed small blocks.
-  for (size_t at = 0; at < audio_16k.size(); at += kMaxFeedSamples) {
-    auto block = audio_16k.subspan(at, std::min(kMaxFeedSamples, audio_16k.size() - at));
-    if (ps_process_raw(decoder_, block.data(), block.size(), FALSE, FALSE) < 0) fail("decoding failed");
+  // One request per second of audio at most; the worker splits it into
+  // kMaxFeedSamples blocks (issue #10: one ps_process_raw call with 8 s of
+  // audio aborted PocketSphinx).
+  for (size_t at = 0; at < audio_16k.size(); at += sw::kMaxSamplesPerFeed) {
+    auto block = audio_16k.subspan(at, std::min(sw::kMaxSamplesPerFeed, audio_16k.size() - at));
+    call(sw::Kind::feed, sw::as_payload(block));
   }
 }
 
 std::string RecognizerLease::partial() {
   Use use(*this);
   if (state_ != State::in_utterance) return {};
-  int32 score = 0;
-  const char* hyp = ps_get_hyp(decoder_, &score);
-  return hyp ? hyp : "";
+  return call(sw::Kind::partial);
 }
 
 std::string RecognizerLease::finish() {
   Use use(*this);
   if (state_ != State::in_utterance) throw RecognizerMisuse("speech recognizer: no utterance to finish");
   state_ = State::idle;
-  if (ps_end_utt(decoder_) < 0) fail("cannot end the utterance");
-  int32 score = 0;
-  const char* hyp = ps_get_hyp(decoder_, &score);
-  return hyp ? hyp : "";
+  return call(sw::Kind::finish);
 }
 
 void RecognizerLease::cancel_utterance() {
   Use use(*this);
   if (state_ != State::in_utterance) return;
   state_ = State::idle;
-  if (ps_end_utt(decoder_) < 0) fail("cannot end the utterance");
+  call(sw::Kind::cancel);
 }
 
 // ------------------------------------------------------------------- pool
@@ -132,10 +120,17 @@ void RecognizerLease::cancel_utterance() {
 RecognizerPool::RecognizerPool(RecognizerConfig config) : config_(std::move(config)) {}
 
 RecognizerPool::~RecognizerPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    refill_.notify_all();
+  }
+  if (refiller_.joinable()) refiller_.join();
   std::lock_guard lock(mutex_);
-  if (idle_.size() != total_)
-    log::error("speech recognizer pool destroyed with decoders still lent", {{"lent", total_ - idle_.size()}});
-  for (auto* d : idle_) ps_free(d);
+  if (idle_.size() != workers_.size())
+    log::error("speech recognizer pool destroyed with decoders still lent", {{"lent", workers_.size() - idle_.size()}});
+  workers_.clear();  // each worker reads EOF, exits and is reaped
+  idle_.clear();
 }
 
 void RecognizerPool::set_priming_audio(std::vector<int16_t> audio_16k) {
@@ -143,59 +138,116 @@ void RecognizerPool::set_priming_audio(std::vector<int16_t> audio_16k) {
   priming_audio_ = std::make_shared<const std::vector<int16_t>>(std::move(audio_16k));
 }
 
-ps_decoder_s* RecognizerPool::start_decoder() {
-  namespace fs = std::filesystem;
-  silence_pocketsphinx_log();
-  const fs::path dir = config_.model_dir;
-  const std::string hmm = (dir / "en-us").string(), lm = (dir / "en-us.lm.bin").string(),
-                    dict = (dir / "cmudict-en-us.dict").string();
-  for (const auto& p : {hmm, lm, dict})
-    if (!fs::exists(p)) throw Error("speech recognition model missing: " + p + " (install pocketsphinx-en-us)");
-  const char* pass = config_.second_pass ? "yes" : "no";
-  // Options as one argument vector: setting yes/no options one by one
-  // crashes this PocketSphinx version. No -logfn: see silence_pocketsphinx_log.
-  const char* argv[] = {"-hmm",     hmm.c_str(), "-lm",       lm.c_str(), "-dict",   dict.c_str(),
-                        "-fwdflat", pass,        "-bestpath", pass,       "-samprate", "16000"};
-  cmd_ln_t* config = cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(std::size(argv)),
-                                    const_cast<char**>(argv), FALSE);
-  if (!config) throw Error("PocketSphinx: invalid decoder options");
+std::unique_ptr<SpeechWorkerProcess> RecognizerPool::start_worker() {
+  SpeechWorkerOptions options;
+  options.executable = locate_speech_worker(config_.worker_path);
+  options.model_dir = config_.model_dir;
+  options.second_pass = config_.second_pass;
+  options.start_timeout = config_.start_timeout;
+  options.reply_timeout = config_.reply_timeout;
   auto t0 = std::chrono::steady_clock::now();
-  ps_decoder_t* decoder = ps_init(config);
-  cmd_ln_free_r(config);  // the decoder keeps its own reference
-  if (!decoder) throw Error("PocketSphinx: cannot start a decoder from " + config_.model_dir);
+  auto worker = std::make_unique<SpeechWorkerProcess>(options);
   std::shared_ptr<const std::vector<int16_t>> priming;
   {
     std::lock_guard lock(mutex_);
     priming = priming_audio_;
   }
-  if (priming && !priming->empty() && ps_start_utt(decoder) >= 0) {
-    ps_process_raw(decoder, priming->data(), priming->size(), FALSE, TRUE);
-    ps_end_utt(decoder);
+  if (priming && !priming->empty()) {
+    try {
+      worker->call(sw::Kind::prime, sw::as_payload(*priming), config_.start_timeout);
+    } catch (const RecognizerFailure& e) {
+      throw Error(std::string("speech recognizer worker could not be primed: ") + e.what());
+    }
   }
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  log::debug("speech recognizer decoder started", {{"ms", ms}});
-  return decoder;
+  log::debug("speech recognizer worker started", {{"ms", ms}, {"pid", worker->pid()}});
+  return worker;
 }
 
-RecognizerLease RecognizerPool::lend(ps_decoder_s* decoder) {
+RecognizerLease RecognizerPool::lend(SpeechWorkerProcess* worker) {
   uint64_t id = ++next_lease_;
-  auto it = std::find_if(owners_.begin(), owners_.end(), [&](const auto& o) { return o.first == decoder; });
-  if (it == owners_.end()) owners_.emplace_back(decoder, id);
-  else if (it->second != 0) throw RecognizerMisuse("speech recognizer decoder lent twice");
-  else it->second = id;
-  return RecognizerLease(this, decoder, id);
+  auto it = std::find_if(workers_.begin(), workers_.end(), [&](const Slot& s) { return s.worker.get() == worker; });
+  if (it == workers_.end()) throw RecognizerMisuse("speech recognizer worker lent but not in the pool");
+  if (it->lease != 0) throw RecognizerMisuse("speech recognizer decoder lent twice");
+  it->lease = id;
+  return RecognizerLease(this, worker, id);
+}
+
+std::unique_ptr<SpeechWorkerProcess> RecognizerPool::remove_broken(SpeechWorkerProcess* worker) {
+  std::unique_ptr<SpeechWorkerProcess> gone;
+  auto it = std::find_if(workers_.begin(), workers_.end(), [&](const Slot& s) { return s.worker.get() == worker; });
+  if (it != workers_.end()) {
+    gone = std::move(it->worker);
+    workers_.erase(it);
+  }
+  std::erase(idle_, worker);
+  ++restarts_;
+  refill_wanted_ = true;
+  refill_.notify_one();
+  return gone;
+}
+
+void RecognizerPool::refill_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    // Woken by a removal, else once a second to look for idle workers that
+    // died (nobody else would notice before the next lend).
+    refill_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_ || refill_wanted_; });
+    if (stopping_) return;
+    std::vector<std::unique_ptr<SpeechWorkerProcess>> dead;
+    for (size_t i = idle_.size(); i-- > 0;) {
+      if (idle_[i]->usable()) continue;
+      log::warn("speech recognizer worker died while idle", {{"pid", idle_[i]->pid()}});
+      dead.push_back(remove_broken(idle_[i]));
+    }
+    if (!dead.empty()) {
+      lock.unlock();
+      dead.clear();  // reaped
+      lock.lock();
+    }
+    // Only after a removal: a start that failed is not retried every second.
+    if (!std::exchange(refill_wanted_, false)) continue;
+    while (!stopping_ && workers_.size() + starting_ < std::min(warm_target_, config_.max_decoders)) {
+      ++starting_;
+      lock.unlock();
+      std::unique_ptr<SpeechWorkerProcess> worker;
+      std::string error;
+      try {
+        worker = start_worker();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      lock.lock();
+      --starting_;
+      if (!worker) {
+        log::error("speech recognizer worker could not be replaced", {{"error", error}});
+        returned_.notify_all();  // an acquire() waiting on this start may start its own
+        break;                   // tried again at the next removal, not in a loop
+      }
+      log::info("speech recognizer worker replaced", {{"pid", worker->pid()}, {"restarts", restarts_}});
+      idle_.push_back(worker.get());
+      workers_.push_back({std::move(worker), 0});
+      returned_.notify_one();
+    }
+  }
 }
 
 void RecognizerPool::warm(size_t count) {
+  {
+    std::lock_guard lock(mutex_);
+    warm_target_ = std::max(warm_target_, std::min(count, config_.max_decoders));
+    // A warmed pool stays warm: the refiller replaces workers that die.
+    if (!refiller_.joinable() && !stopping_) refiller_ = std::thread([this] { refill_loop(); });
+  }
   for (;;) {
     {
       std::lock_guard lock(mutex_);
-      if (idle_.size() + starting_ >= count || total_ + starting_ >= config_.max_decoders) return;
+      if (idle_.size() + starting_ >= count || workers_.size() + starting_ >= config_.max_decoders) return;
       ++starting_;
     }
-    ps_decoder_s* d = nullptr;
+    std::unique_ptr<SpeechWorkerProcess> worker;
     try {
-      d = start_decoder();
+      worker = start_worker();
     } catch (...) {
       std::lock_guard lock(mutex_);
       --starting_;
@@ -203,23 +255,25 @@ void RecognizerPool::warm(size_t count) {
     }
     std::lock_guard lock(mutex_);
     --starting_;
-    ++total_;
-    owners_.emplace_back(d, 0);
-    idle_.push_back(d);
+    idle_.push_back(worker.get());
+    workers_.push_back({std::move(worker), 0});
     returned_.notify_one();
   }
 }
 
 RecognizerLease RecognizerPool::acquire(std::optional<std::chrono::milliseconds> wait) {
+  std::vector<std::unique_ptr<SpeechWorkerProcess>> dead;  // reaped after the mutex is released
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + wait.value_or(std::chrono::milliseconds(0));
   for (;;) {
-    if (!idle_.empty()) {
-      ps_decoder_s* d = idle_.back();
+    while (!idle_.empty()) {
+      SpeechWorkerProcess* w = idle_.back();
       idle_.pop_back();
-      return lend(d);
+      if (w->usable()) return lend(w);
+      log::warn("speech recognizer worker died while idle", {{"pid", w->pid()}});
+      dead.push_back(remove_broken(w));
     }
-    if (total_ + starting_ < config_.max_decoders) break;
+    if (workers_.size() + starting_ < config_.max_decoders) break;
     if (!wait) returned_.wait(lock);
     else if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty())
       throw RecognizerFailure("all " + std::to_string(config_.max_decoders) + " speech recognizers are busy");
@@ -228,9 +282,9 @@ RecognizerLease RecognizerPool::acquire(std::optional<std::chrono::milliseconds>
   lock.unlock();
   log::warn("speech recognizer pool empty: starting a decoder on the request path",
             {{"max_decoders", config_.max_decoders}});
-  ps_decoder_s* d = nullptr;
+  std::unique_ptr<SpeechWorkerProcess> worker;
   try {
-    d = start_decoder();
+    worker = start_worker();
   } catch (...) {
     std::lock_guard relock(mutex_);
     --starting_;
@@ -239,27 +293,27 @@ RecognizerLease RecognizerPool::acquire(std::optional<std::chrono::milliseconds>
   }
   std::lock_guard relock(mutex_);
   --starting_;
-  ++total_;
-  return lend(d);
+  SpeechWorkerProcess* w = worker.get();
+  workers_.push_back({std::move(worker), 0});
+  return lend(w);
 }
 
-void RecognizerPool::give_back(ps_decoder_s* decoder, uint64_t lease_id, bool broken) noexcept {
+void RecognizerPool::give_back(SpeechWorkerProcess* worker, uint64_t lease_id, bool broken) noexcept {
+  std::unique_ptr<SpeechWorkerProcess> gone;  // ended after the mutex is released: reaping may take a moment
   std::lock_guard lock(mutex_);
-  auto it = std::find_if(owners_.begin(), owners_.end(), [&](const auto& o) { return o.first == decoder; });
-  if (it == owners_.end() || it->second != lease_id) {
+  auto it = std::find_if(workers_.begin(), workers_.end(), [&](const Slot& s) { return s.worker.get() == worker; });
+  if (it == workers_.end() || it->lease != lease_id) {
     log::error("speech recognizer decoder returned by a lease that does not hold it; refused",
-               {{"lease", lease_id}, {"holder", it == owners_.end() ? 0 : it->second}});
+               {{"lease", lease_id}, {"holder", it == workers_.end() ? 0 : it->lease}});
     return;
   }
-  if (broken) {
+  if (broken || worker->failed()) {
     // Its state is unknown after a failed call: never lend it again.
-    owners_.erase(it);
-    --total_;
-    ps_free(decoder);
-    log::warn("speech recognizer decoder failed and was discarded", {{"decoders", total_}});
+    gone = remove_broken(worker);
+    log::warn("speech recognizer worker failed and was discarded", {{"pid", worker->pid()}, {"decoders", workers_.size()}});
   } else {
-    it->second = 0;
-    idle_.push_back(decoder);
+    it->lease = 0;
+    idle_.push_back(worker);
   }
   returned_.notify_one();
 }
@@ -271,12 +325,17 @@ size_t RecognizerPool::idle_count() const {
 
 size_t RecognizerPool::total_count() const {
   std::lock_guard lock(mutex_);
-  return total_;
+  return workers_.size();
 }
 
 size_t RecognizerPool::in_use_count() const {
   std::lock_guard lock(mutex_);
-  return total_ - idle_.size();
+  return workers_.size() - idle_.size();
+}
+
+uint64_t RecognizerPool::worker_restarts() const {
+  std::lock_guard lock(mutex_);
+  return restarts_;
 }
 
 RecognizerPool& RecognizerPool::shared() {
