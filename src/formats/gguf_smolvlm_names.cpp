@@ -31,7 +31,7 @@ std::string fill(std::string_view pattern, const std::string& digits) {
 
 template <bool kFromHf>
 std::optional<std::string> translate(std::string_view name) {
-  for (const auto* table : {std::span<const GgufNamePair>(kSmolVlmTextNames), std::span<const GgufNamePair>(kSmolVlmMmprojNames)})
+  for (const auto table : {std::span<const GgufNamePair>(kSmolVlmTextNames), std::span<const GgufNamePair>(kSmolVlmMmprojNames)})
     for (const auto& p : table)
       if (auto digits = match(kFromHf ? p.hf : p.gguf, name)) return fill(kFromHf ? p.gguf : p.hf, *digits);
   return std::nullopt;

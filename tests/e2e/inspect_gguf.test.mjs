@@ -29,7 +29,7 @@ describe('prism inspect FILE.gguf', () => {
     assert.deepEqual(j.metadata['tokenizer.ggml.merges'], ['a b', 'Ġ t', 'Ġt he'], 'short arrays in full');
     assert.equal(j.tensors.length, 10);
     const q4k = j.tensors.find((t) => t.name === 't.q4_k');
-    assert.deepEqual(q4k, { name: 't.q4_k', shape: [3, 256], type: 'q4_K', bytes: 432, offset: 4992 });
+    assert.deepEqual(q4k, { name: 't.q4_k', shape: [3, 256], type: 'q4_K', bytes: 432, offset: 4576 });
     assert.equal(j.parameters.by_type.q8_0, 384);
     assert.equal(j.parameters.total, 48 + 128 + 256 + 5 * 384 + 2 * 768);
   });

@@ -13,7 +13,7 @@ namespace {
 TEST(GgufSmolVlmNames, TablesAreOneToOne) {
   std::set<std::string_view> hf, gguf;
   std::size_t n = 0;
-  for (const auto* table : {std::span<const GgufNamePair>(kSmolVlmTextNames), std::span<const GgufNamePair>(kSmolVlmMmprojNames)})
+  for (const auto table : {std::span<const GgufNamePair>(kSmolVlmTextNames), std::span<const GgufNamePair>(kSmolVlmMmprojNames)})
     for (const auto& p : table) {
       ++n;
       EXPECT_TRUE(hf.insert(p.hf).second) << p.hf;
@@ -24,7 +24,7 @@ TEST(GgufSmolVlmNames, TablesAreOneToOne) {
   EXPECT_EQ(hf.size(), n);
   // Concrete names for a 30-layer model map back and forth, without collisions.
   std::set<std::string> seen;
-  for (const auto* table : {std::span<const GgufNamePair>(kSmolVlmTextNames), std::span<const GgufNamePair>(kSmolVlmMmprojNames)})
+  for (const auto table : {std::span<const GgufNamePair>(kSmolVlmTextNames), std::span<const GgufNamePair>(kSmolVlmMmprojNames)})
     for (const auto& p : table)
       for (int layer = 0; layer < 30; ++layer) {
         std::string name(p.hf);
