@@ -1,11 +1,14 @@
 // prism inspect DIR: what a checkpoint folder holds (architecture, parameter
 // counts per part, dtypes, tokenizer and processor settings), after loading
-// and cross-checking every file as `prism run` would.
+// and cross-checking every file as `prism run` would. Given a .gguf file it
+// describes the file instead (cli/inspect_gguf.h).
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/inspect_gguf.h"
+#include "formats/gguf.h"
 #include "hub/model_path.h"
 #include "kernels/dot.h"
 #include "runtime/vlm_engine.h"
@@ -87,10 +90,21 @@ void print_text(const ordered_json& j, const std::string& indent = "") {
 void register_inspect_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("inspect", "Describe a SmolVLM checkpoint folder (or a repo id ORG/NAME[@REVISION] in the Hugging Face cache)");
-  cmd->add_option("dir", *dir, "Checkpoint folder or repo id")->required();
+  auto* cmd = app.add_subcommand("inspect", "Describe a SmolVLM checkpoint folder (or a repo id ORG/NAME[@REVISION] in the Hugging Face cache), or a GGUF file");
+  cmd->add_option("dir", *dir, "Checkpoint folder, repo id or .gguf file")->required();
   cmd->add_flag("--json", *as_json, "Print JSON");
   cmd->callback([dir, as_json] {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(*dir, ec) &&
+        (std::filesystem::path(*dir).extension() == ".gguf" || formats::looks_like_gguf(*dir))) {
+      const auto info = describe_gguf(*dir);
+      if (*as_json) {
+        std::cout << info.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+      } else {
+        print_gguf_text(info);
+      }
+      return;
+    }
     const auto info = describe(*dir);
     if (*as_json) {
       std::cout << info.dump(2) << "\n";
