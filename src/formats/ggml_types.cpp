@@ -556,29 +556,6 @@ bool can_dequantize(GgmlType t) {
 
 bool can_quantize(GgmlType t) { return can_dequantize(t); }
 
-std::uint16_t f32_to_f16(float f) {
-  std::uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
-  x &= 0x7fffffffu;
-  if (x > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);  // NaN -> quiet NaN
-  if (x >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // rounds past 65504 -> inf
-  if (x < 0x38800000u) {  // below 2^-14: a half subnormal (or zero)
-    const std::uint32_t exp = x >> 23;
-    const int shift = 126 - static_cast<int>(exp);
-    if (shift > 24) return sign;
-    const std::uint32_t mant = (x & 0x7fffffu) | 0x800000u;
-    std::uint32_t r = mant >> shift;
-    const std::uint32_t rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (r & 1u))) ++r;
-    return static_cast<std::uint16_t>(sign | r);
-  }
-  std::uint32_t h = ((x >> 23) - 112u) << 10 | ((x >> 13) & 0x3ffu);
-  const std::uint32_t rem = x & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;  // a carry moves into the exponent, as it should
-  return static_cast<std::uint16_t>(sign | h);
-}
-
 void dequantize_row(GgmlType t, const void* src, std::int64_t n, float* out) {
   check_blocks(t, n, "dequantize");
   const auto* b = static_cast<const std::uint8_t*>(src);

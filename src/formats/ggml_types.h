@@ -125,10 +125,6 @@ static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
 
-// Round-to-nearest-even float32 -> IEEE half (subnormals, inf, NaN), as
-// ggml's reference conversion and numpy's astype(float16).
-std::uint16_t f32_to_f16(float f);
-
 // ---- reference conversions ----
 // n is the element count; it must be a multiple of the type's block size
 // (throws prism::Error otherwise, or for a type the routine does not handle).

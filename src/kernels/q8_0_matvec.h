@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kernels/thread_pool.h"
-#include "tensor/q8_0.h"
+#include "formats/ggml_types.h"
 #include "tensor/tensor.h"
 
 namespace prism::kernels {
@@ -22,8 +22,8 @@ struct QuantizedRow {
 void quantize_activations(const float* x, std::int64_t n, QuantizedRow& out);
 
 // Σ over `blocks` blocks of w.scale · x.scale · Σ w.q · x.q.
-float dot_q8_0_portable(const tensor::BlockQ8_0* w, const std::int8_t* xq, const float* xs, std::int64_t blocks);
-float dot_q8_0_avx2(const tensor::BlockQ8_0* w, const std::int8_t* xq, const float* xs, std::int64_t blocks);
+float dot_q8_0_portable(const formats::BlockQ8_0* w, const std::int8_t* xq, const float* xs, std::int64_t blocks);
+float dot_q8_0_avx2(const formats::BlockQ8_0* w, const std::int8_t* xq, const float* xs, std::int64_t blocks);
 
 // x: [m, w.cols], y: [m, w.rows], w.dtype Q8_0, bias w.rows floats or null.
 void matmul_q8_0(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,

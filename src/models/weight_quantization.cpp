@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "tensor/q8_0.h"
+#include "formats/ggml_types.h"
 
 namespace prism::models {
 namespace {
@@ -19,15 +19,14 @@ std::uint64_t matrix_bytes(const Matrix& m) {
 // Quantizes `m` into a new buffer owned by `weights`; false when it cannot
 // be (already Q8_0, or rows that are not whole blocks).
 bool to_q8_0(Matrix& m, SmolVlmWeights& weights) {
-  if (m.dtype == formats::DType::Q8_0 || m.cols % tensor::kQ8_0BlockElems != 0) return false;
-  const std::int64_t blocks_per_row = m.cols / tensor::kQ8_0BlockElems;
-  const std::size_t bytes = static_cast<std::size_t>(m.rows * blocks_per_row) * sizeof(tensor::BlockQ8_0);
-  auto storage = std::make_unique<std::byte[]>(bytes);
-  auto* blocks = reinterpret_cast<tensor::BlockQ8_0*>(storage.get());
+  if (m.dtype == formats::DType::Q8_0 || m.cols % formats::kQK != 0) return false;
+  const std::size_t row_bytes = formats::dtype_row_bytes(formats::DType::Q8_0, m.cols);
+  auto storage = std::make_unique<std::byte[]>(static_cast<std::size_t>(m.rows) * row_bytes);
   std::vector<float> row(static_cast<std::size_t>(m.cols));
   for (std::int64_t r = 0; r < m.rows; ++r) {
     m.row_to_f32(r, row.data());
-    tensor::quantize_row_q8_0(row.data(), m.cols, blocks + r * blocks_per_row);
+    // ggml's reference quantizer: the bytes llama.cpp would write.
+    formats::quantize_row(formats::GgmlType::Q8_0, row.data(), m.cols, storage.get() + r * row_bytes);
   }
   m.dtype = formats::DType::Q8_0;
   m.data = storage.get();

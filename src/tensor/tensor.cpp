@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "tensor/q8_0.h"
+#include "formats/ggml_types.h"
 
 namespace prism::tensor {
 
@@ -34,7 +34,7 @@ void convert_to_f32(DType dtype, const void* src, std::size_t n, float* out) {
       return;
     }
     case DType::Q8_0:
-      dequantize_row_q8_0(static_cast<const BlockQ8_0*>(src), static_cast<std::int64_t>(n), out);
+      formats::dequantize_row(formats::GgmlType::Q8_0, src, static_cast<std::int64_t>(n), out);
       return;
   }
 }

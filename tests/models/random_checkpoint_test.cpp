@@ -1,6 +1,6 @@
 // The random-checkpoint generator's shapes: the parameter counts and token
 // layout of the real SmolVLM2 checkpoints (the weights themselves are written
-// on demand by `prism gen-checkpoint` / engine_bench, too large for a test).
+// on demand by `prism gen-checkpoint` for `prism bench`, too large for a test).
 #include "models/random_checkpoint.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,6 @@
-// Weight formats other than the checkpoint's: the f16 and Q8_0 conversions,
-// the int8 matrix-vector kernel against float32 arithmetic, and the drift of
+// Weight formats other than the checkpoint's (the conversions themselves are
+// checked against gguf-py in tests/formats): Q8_0 matrices through the
+// tensor view, the int8 matrix-vector kernel against float32 arithmetic, and the drift of
 // a Q8_0 text decoder from the reference on every golden case (printed as a
 // table: max logit error, top-1 agreement on the prompt and on the golden
 // continuation, teacher-forced).
@@ -18,12 +19,22 @@
 #include "kernels/q8_0_matvec.h"
 #include "models/smolvlm.h"
 #include "models/weight_quantization.h"
-#include "tensor/q8_0.h"
+#include "formats/ggml_types.h"
 
 namespace prism::models {
 namespace {
 
-using tensor::BlockQ8_0;
+using formats::BlockQ8_0;
+
+void quantize_rows(const float* w, std::int64_t rows, std::int64_t cols, BlockQ8_0* out) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    formats::quantize_row(formats::GgmlType::Q8_0, w + r * cols, cols, out + r * (cols / 32));
+}
+
+void dequantize_rows(const BlockQ8_0* blocks, std::int64_t rows, std::int64_t cols, float* out) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    formats::dequantize_row(formats::GgmlType::Q8_0, blocks + r * (cols / 32), cols, out + r * cols);
+}
 
 std::vector<float> normal_vector(std::size_t n, std::uint32_t seed, float sigma = 1.0f) {
   std::mt19937 rng(seed);
@@ -33,69 +44,16 @@ std::vector<float> normal_vector(std::size_t n, std::uint32_t seed, float sigma 
   return v;
 }
 
-TEST(HalfFloat, EveryHalfSurvivesARoundTrip) {
-  for (std::uint32_t h = 0; h < 0x10000u; ++h) {
-    const auto half = static_cast<std::uint16_t>(h);
-    const float f = formats::f16_to_f32(half);
-    if (std::isnan(f)) {
-      EXPECT_TRUE(std::isnan(formats::f16_to_f32(formats::f32_to_f16(f))));
-      continue;
-    }
-    ASSERT_EQ(formats::f32_to_f16(f), half) << std::hex << h;
-  }
-}
-
-TEST(HalfFloat, RoundsToNearestEven) {
-  // Between neighbouring halves a and b: below the midpoint -> a, above -> b,
-  // at it -> the even one; for normals, subnormals and the overflow edge.
-  for (std::uint16_t a : {std::uint16_t{0x0000}, std::uint16_t{0x0001}, std::uint16_t{0x0002}, std::uint16_t{0x03ff},
-                          std::uint16_t{0x0400}, std::uint16_t{0x3c00}, std::uint16_t{0x3c01}, std::uint16_t{0x7bfe},
-                          std::uint16_t{0x8401}}) {
-    const auto b = static_cast<std::uint16_t>(a + 1);
-    const double fa = formats::f16_to_f32(a), fb = formats::f16_to_f32(b), mid = (fa + fb) / 2;
-    const auto even = (a & 1u) ? b : a;
-    EXPECT_EQ(formats::f32_to_f16(static_cast<float>(mid)), even) << std::hex << a;
-    EXPECT_EQ(formats::f32_to_f16(std::nextafter(static_cast<float>(mid), static_cast<float>(fa))), a) << std::hex << a;
-    EXPECT_EQ(formats::f32_to_f16(std::nextafter(static_cast<float>(mid), static_cast<float>(fb))), b) << std::hex << a;
-  }
-  EXPECT_EQ(formats::f32_to_f16(65519.0f), 0x7bffu);  // 65504 is the largest half
-  EXPECT_EQ(formats::f32_to_f16(65520.0f), 0x7c00u);  // the midpoint to 65536 rounds to even: inf
-  EXPECT_EQ(formats::f32_to_f16(-1e9f), 0xfc00u);
-  EXPECT_EQ(formats::f32_to_f16(1e-9f), 0x0000u);
-}
-
-TEST(Q8_0, BlocksKeepEveryValueWithinHalfAStep) {
-  auto x = normal_vector(32 * 5, 1, 3.0f);
-  std::fill(x.begin() + 64, x.begin() + 96, 0.0f);  // an all-zero block
-  std::vector<BlockQ8_0> blocks(5);
-  tensor::quantize_row_q8_0(x.data(), 160, blocks.data());
-  std::vector<float> back(160);
-  tensor::dequantize_row_q8_0(blocks.data(), 160, back.data());
-  for (int b = 0; b < 5; ++b) {
-    float amax = 0;
-    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::abs(x[b * 32 + i]));
-    const float step = formats::f16_to_f32(blocks[b].scale);
-    EXPECT_NEAR(step, amax / 127.0f, amax / 127.0f * 1e-3 + 1e-12) << b;
-    int extreme = 0;
-    for (int i = 0; i < 32; ++i) {
-      // The value's error: half a step from rounding q, plus the scale's f16 rounding.
-      EXPECT_LE(std::abs(back[b * 32 + i] - x[b * 32 + i]), step * 0.5f + amax * 1e-3f + 1e-12f) << b << " " << i;
-      extreme = std::max(extreme, std::abs(static_cast<int>(blocks[b].q[i])));
-    }
-    EXPECT_EQ(extreme, b == 2 ? 0 : 127) << "the largest magnitude maps to ±127";
-  }
-}
-
 TEST(Q8_0, MatrixRowsConvertThroughTheView) {
   const std::int64_t rows = 3, cols = 64;
   auto w = normal_vector(rows * cols, 2);
   std::vector<BlockQ8_0> blocks(rows * 2);
-  for (std::int64_t r = 0; r < rows; ++r) tensor::quantize_row_q8_0(w.data() + r * cols, cols, blocks.data() + r * 2);
+  quantize_rows(w.data(), rows, cols, blocks.data());
   const tensor::MatrixView view{formats::DType::Q8_0, blocks.data(), rows, cols};
   std::vector<float> row(cols), want(cols);
   for (std::int64_t r = 0; r < rows; ++r) {
     view.row_to_f32(r, row.data());
-    tensor::dequantize_row_q8_0(blocks.data() + r * 2, cols, want.data());
+    dequantize_rows(blocks.data() + r * 2, 1, cols, want.data());
     EXPECT_EQ(row, want) << r;
   }
   EXPECT_EQ(formats::dtype_row_bytes(formats::DType::Q8_0, cols), 68u);
@@ -105,7 +63,7 @@ TEST(Q8_0, DotVariantsAgree) {
   for (std::int64_t blocks : {1, 2, 3, 18, 48}) {
     auto w = normal_vector(blocks * 32, 3), x = normal_vector(blocks * 32, 4);
     std::vector<BlockQ8_0> wq(blocks);
-    tensor::quantize_row_q8_0(w.data(), blocks * 32, wq.data());
+    quantize_rows(w.data(), 1, blocks * 32, wq.data());
     kernels::QuantizedRow xq;
     kernels::quantize_activations(x.data(), blocks * 32, xq);
     const float ref = kernels::dot_q8_0_portable(wq.data(), xq.q.data(), xq.scale.data(), blocks);
@@ -126,9 +84,9 @@ TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
   const std::int64_t n = 70, k = 96;
   auto w = normal_vector(n * k, 5), bias = normal_vector(n, 6);
   std::vector<BlockQ8_0> blocks(n * k / 32);
-  for (std::int64_t r = 0; r < n; ++r) tensor::quantize_row_q8_0(w.data() + r * k, k, blocks.data() + r * (k / 32));
+  quantize_rows(w.data(), n, k, blocks.data());
   std::vector<float> wd(n * k);
-  for (std::int64_t r = 0; r < n; ++r) tensor::dequantize_row_q8_0(blocks.data() + r * (k / 32), k, wd.data() + r * k);
+  dequantize_rows(blocks.data(), n, k, wd.data());
   const tensor::MatrixView view{formats::DType::Q8_0, blocks.data(), n, k};
   for (std::int64_t m : {1, 3, 7, 8, 20}) {
     auto x = normal_vector(m * k, 7 + static_cast<std::uint32_t>(m));
