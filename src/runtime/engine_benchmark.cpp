@@ -53,15 +53,18 @@ std::uint64_t decode_bytes_per_token(const models::SmolVlmWeights& w, std::strin
   return bytes;
 }
 
-// Random ids of ordinary (not special) tokens.
+// Random ids of ordinary tokens: not special, and not the <image>
+// placeholder (an added token the tokenizer does not mark special), which
+// would ask for image features the prompt does not have.
 std::vector<std::int32_t> random_prompt(const VlmEngine& engine, int n, std::uint32_t seed) {
+  const std::int32_t image_id = engine.model().config().image_token_id;
   std::mt19937 rng(seed);
   const auto vocab = static_cast<std::int32_t>(engine.tokenizer().vocab_size());
   std::uniform_int_distribution<std::int32_t> pick(0, vocab - 1);
   std::vector<std::int32_t> ids;
   while (static_cast<int>(ids.size()) < n) {
     const std::int32_t id = pick(rng);
-    if (!engine.tokenizer().is_special(id)) ids.push_back(id);
+    if (id != image_id && !engine.tokenizer().is_special(id)) ids.push_back(id);
   }
   return ids;
 }
@@ -84,7 +87,7 @@ Stream prefill(const models::SmolVlmModel& model, const std::vector<std::int32_t
 void step(const models::SmolVlmModel& model, Sampler& sampler, Stream& s) {
   const std::int32_t next = sampler.sample(s.logits, s.context);
   s.context.push_back(next);
-  auto h = model.text().forward(model.pool(), model.embed_prompt({next}, nullptr), s.cache);
+  auto h = model.text().forward(model.pool(), model.text().embed(&next, 1), s.cache);  // as generation.cpp
   model.text().logits(model.pool(), h.data(), 1, s.logits.data());
 }
 

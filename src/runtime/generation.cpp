@@ -58,7 +58,10 @@ TokenLoopResult run_token_loop(const models::SmolVlmModel& model, const std::vec
       break;
     }
     if (step + 1 == params.max_tokens) break;  // no forward pass for a token nobody will read
-    tensor::Tensor e = model.embed_prompt({next}, nullptr);
+    // A generated token is looked up in the embedding table even when it is
+    // <image> (as transformers does: image features join the prompt only);
+    // embed_prompt would refuse an <image> without features.
+    tensor::Tensor e = model.text().embed(&next, 1);
     tensor::Tensor h = model.text().forward(model.pool(), e, cache);
     model.text().logits(model.pool(), h.data(), 1, logits.data());
   }
