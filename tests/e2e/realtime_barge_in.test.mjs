@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { startPrism } from './lib/prism.mjs';
 import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
 import { closeAndWait, nextEvent, realtimeClient, recordServerEvents, speak } from './lib/voice.mjs';
+import { SERVER_VAD_AUDIO_SESSION } from './lib/realtime_socket.mjs';
 
 const FIRST = 'Tell me a long story about the sea';
 const SECOND = 'Stop please what time is it';
@@ -68,21 +69,7 @@ describe('realtime barge-in over WebSocket', () => {
     const { events, schemaErrors } = recordServerEvents(rt);
     await nextEvent(rt, 'session.created');
     const updated = nextEvent(rt, 'session.updated');
-    rt.send({
-      type: 'session.update',
-      session: {
-        type: 'realtime',
-        output_modalities: ['audio'],
-        audio: {
-          input: {
-            format: { type: 'audio/pcm', rate: 24000 },
-            transcription: { model: 'whisper-1' },
-            turn_detection: { type: 'server_vad', silence_duration_ms: 400, create_response: true, interrupt_response: true },
-          },
-          output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' },
-        },
-      },
-    });
+    rt.send({ type: 'session.update', session: SERVER_VAD_AUDIO_SESSION });
     await updated;
     const mic = microphone(rt);
     try {

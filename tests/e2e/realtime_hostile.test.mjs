@@ -10,27 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import { getJson, startPrism } from './lib/prism.mjs';
 import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
 import { speak } from './lib/voice.mjs';
-import { RealtimeSocket, silence24k, stream } from './lib/realtime_socket.mjs';
+import { RealtimeSocket, SERVER_VAD_AUDIO_SESSION, silence24k, stream } from './lib/realtime_socket.mjs';
 
 const SENTENCES = ['What is the weather like in Paris today', 'Please tell me a story about a dog', 'How far away is the moon'];
 const REPLY = 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen';
 
-const AUDIO_SESSION = {
-  type: 'realtime',
-  output_modalities: ['audio'],
-  audio: {
-    input: {
-      format: { type: 'audio/pcm', rate: 24000 },
-      transcription: { model: 'whisper-1' },
-      turn_detection: { type: 'server_vad', silence_duration_ms: 400, create_response: true, interrupt_response: true },
-    },
-    output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' },
-  },
-};
-
 async function audioSession(prism) {
   const s = await RealtimeSocket.open(prism);
-  s.send({ type: 'session.update', session: AUDIO_SESSION });
+  s.send({ type: 'session.update', session: SERVER_VAD_AUDIO_SESSION });
   await s.next('session.updated');
   return s;
 }
@@ -76,7 +63,7 @@ async function hostile(prism, speech) {
     session: { type: 'realtime', audio: { input: { format: { type: 'audio/opus', rate: 48000 } } } },
   })));
   // The session goes on: a valid update, then 10 s of speech at 20x.
-  s.send({ type: 'session.update', session: AUDIO_SESSION });
+  s.send({ type: 'session.update', session: SERVER_VAD_AUDIO_SESSION });
   await s.next('session.updated');
   const tenSeconds = [];
   for (let ms = 0; ms < 10000;) {

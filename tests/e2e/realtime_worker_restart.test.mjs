@@ -12,29 +12,16 @@ import { after, before, describe, it } from 'node:test';
 import { getJson, startPrism } from './lib/prism.mjs';
 import { FakeUpstream, upstreamModel } from './lib/upstream.mjs';
 import { speak, wordErrorRate } from './lib/voice.mjs';
-import { RealtimeSocket, silence24k, stream } from './lib/realtime_socket.mjs';
+import { RealtimeSocket, SERVER_VAD_AUDIO_SESSION, silence24k, stream } from './lib/realtime_socket.mjs';
 
 const FIRST = 'What is the weather like in Paris today';
 const SECOND = 'How far away is the moon';
-
-const AUDIO_SESSION = {
-  type: 'realtime',
-  output_modalities: ['audio'],
-  audio: {
-    input: {
-      format: { type: 'audio/pcm', rate: 24000 },
-      transcription: { model: 'whisper-1' },
-      turn_detection: { type: 'server_vad', silence_duration_ms: 400, create_response: true, interrupt_response: true },
-    },
-    output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' },
-  },
-};
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function audioSession(prism) {
   const s = await RealtimeSocket.open(prism);
-  s.send({ type: 'session.update', session: AUDIO_SESSION });
+  s.send({ type: 'session.update', session: SERVER_VAD_AUDIO_SESSION });
   await s.next('session.updated');
   return s;
 }

@@ -15,22 +15,13 @@
 namespace prism::formats {
 namespace {
 
+using testing::expect_error;
+
 const std::filesystem::path kFixture = std::filesystem::path(PRISM_FIXTURES_DIR) / "gguf/tiny.gguf";
 
 nlohmann::json expected() {
   std::ifstream in(std::filesystem::path(PRISM_FIXTURES_DIR) / "gguf/expected.json");
   return nlohmann::json::parse(in);
-}
-
-template <typename F>
-void expect_error(F&& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    FAIL() << "no error thrown";
-  } catch (const prism::Error& e) {
-    std::string msg = e.what();
-    for (const auto& frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << msg << " lacks " << frag;
-  }
 }
 
 TEST(Gguf, ReadsMetadataOfEveryTypeWrittenByGgufPy) {

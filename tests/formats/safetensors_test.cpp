@@ -9,21 +9,10 @@ namespace prism::formats {
 namespace {
 
 using testing::scratch_dir;
+using testing::expect_error;
 using testing::write_safetensors;
 
 const std::filesystem::path kFixtures = std::filesystem::path(PRISM_FIXTURES_DIR) / "smolvlm";
-
-// Expects prism::Error whose message contains every fragment.
-template <typename F>
-void expect_error(F&& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    FAIL() << "no error thrown";
-  } catch (const prism::Error& e) {
-    std::string msg = e.what();
-    for (const auto& frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << msg << " lacks " << frag;
-  }
-}
 
 TEST(Safetensors, ReadsSingleFileF32Checkpoint) {
   auto ckpt = SafetensorsCheckpoint::open(kFixtures / "tiny-a");

@@ -1,15 +1,33 @@
-// Helpers for the formats tests: scratch folders and hand-built safetensors
-// files (so every malformed case is spelled out in the test itself).
+// Helpers for the formats tests: scratch folders, hand-built safetensors
+// files (so every malformed case is spelled out in the test itself), and the
+// check that a reader's error names what is wrong.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace prism::formats::testing {
+
+// Expects prism::Error whose message contains every fragment.
+template <typename F>
+void expect_error(F&& f, std::initializer_list<std::string> fragments) {
+  try {
+    f();
+    FAIL() << "no error thrown";
+  } catch (const prism::Error& e) {
+    std::string msg = e.what();
+    for (const auto& frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << msg << " lacks " << frag;
+  }
+}
 
 inline std::filesystem::path scratch_dir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /

@@ -75,3 +75,18 @@ export async function stream(socket, pcm, { speed = 1, frameBytes = FRAME_BYTES_
 }
 
 export const silence24k = (ms) => Buffer.alloc(Math.round(24 * ms) * 2);
+
+// A spoken session: 24 kHz PCM16 both ways, transcription, server VAD that
+// answers and lets the user interrupt (the setting the voice tests speak to).
+export const SERVER_VAD_AUDIO_SESSION = {
+  type: 'realtime',
+  output_modalities: ['audio'],
+  audio: {
+    input: {
+      format: { type: 'audio/pcm', rate: 24000 },
+      transcription: { model: 'whisper-1' },
+      turn_detection: { type: 'server_vad', silence_duration_ms: 400, create_response: true, interrupt_response: true },
+    },
+    output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' },
+  },
+};
