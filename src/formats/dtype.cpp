@@ -1,6 +1,7 @@
 #include "formats/dtype.h"
 
 #include "core/error.h"
+#include "formats/ggml_types.h"
 
 namespace prism::formats {
 
@@ -14,10 +15,8 @@ std::size_t dtype_size(DType t) {
   return 0;
 }
 
-std::int64_t dtype_block_elems(DType t) { return t == DType::Q8_0 ? 32 : 1; }
-
 std::size_t dtype_row_bytes(DType t, std::int64_t cols) {
-  if (t == DType::Q8_0) return static_cast<std::size_t>(cols / 32) * 34;
+  if (t == DType::Q8_0) return ggml_row_bytes(GgmlType::Q8_0, cols);
   return static_cast<std::size_t>(cols) * dtype_size(t);
 }
 

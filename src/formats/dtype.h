@@ -14,8 +14,6 @@ enum class DType { F32, F16, BF16, Q8_0 };
 
 // Bytes per element of an element type; block types throw (use dtype_row_bytes).
 std::size_t dtype_size(DType t);
-// Elements per block: 1 for element types, 32 for Q8_0.
-std::int64_t dtype_block_elems(DType t);
 // Bytes of a row of `cols` elements (cols a multiple of the block size).
 std::size_t dtype_row_bytes(DType t, std::int64_t cols);
 std::string_view dtype_name(DType t);  // safetensors spelling: "F32", "F16", "BF16"; "Q8_0"

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "models/connector.h"
 #include "models/weight_quantization.h"
 
@@ -21,7 +22,14 @@ std::unique_ptr<SmolVlmModel> SmolVlmModel::load(const std::filesystem::path& di
                                                  std::optional<formats::DType> text_weights) {
   auto config = formats::load_smolvlm_config(dir / "config.json");
   auto weights = bind_weights(formats::SafetensorsCheckpoint::open(dir), config);
-  if (text_weights) quantize_text_weights(weights, *text_weights);
+  if (text_weights) {
+    const auto r = quantize_text_weights(weights, *text_weights);
+    // Matrices whose rows are not whole blocks stay in the checkpoint's dtype: say so.
+    log::info("text decoder re-stored", {{"format", std::string(formats::dtype_name(*text_weights))},
+                                         {"matrices", r.matrices_converted}, {"kept", r.matrices_kept},
+                                         {"mb_before", static_cast<double>(r.bytes_before) / 1e6},
+                                         {"mb_after", static_cast<double>(r.bytes_after) / 1e6}});
+  }
   return std::unique_ptr<SmolVlmModel>(new SmolVlmModel(std::move(config), std::move(weights), threads));
 }
 

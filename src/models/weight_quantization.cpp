@@ -12,10 +12,6 @@
 namespace prism::models {
 namespace {
 
-std::uint64_t matrix_bytes(const Matrix& m) {
-  return static_cast<std::uint64_t>(m.rows) * formats::dtype_row_bytes(m.dtype, m.cols);
-}
-
 // Quantizes `m` into a new buffer owned by `weights`; false when it cannot
 // be (already Q8_0, or rows that are not whole blocks).
 bool to_q8_0(Matrix& m, SmolVlmWeights& weights) {
@@ -41,15 +37,14 @@ QuantizationReport quantize_text_weights(SmolVlmWeights& weights, formats::DType
     throw InvalidInput("weights can be re-stored as q8_0 only, not " + std::string(formats::dtype_name(format)));
   QuantizationReport report;
   auto convert = [&](Matrix& m) {
-    report.bytes_before += matrix_bytes(m);
+    report.bytes_before += m.bytes();
     if (to_q8_0(m, weights)) ++report.matrices_converted;
     else ++report.matrices_kept;
-    report.bytes_after += matrix_bytes(m);
+    report.bytes_after += m.bytes();
   };
   auto& text = weights.text;
   for (auto& layer : text.layers)
-    for (Matrix* m : {&layer.q_w, &layer.k_w, &layer.v_w, &layer.o_w, &layer.gate_w, &layer.up_w, &layer.down_w})
-      convert(*m);
+    for (Matrix* m : layer.matrices()) convert(*m);
   const bool tied = text.lm_head.data == text.embed_tokens.data;
   convert(text.lm_head);
   if (tied) text.embed_tokens = text.lm_head;  // one matrix, read by the lookup and the head

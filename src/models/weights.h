@@ -3,6 +3,7 @@
 // each tensor's shape against config.json and reports the file and tensor.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,6 +37,11 @@ struct VisionWeights {
 struct TextLayerWeights {
   Vector input_layernorm, post_attention_layernorm;
   Matrix q_w, k_w, v_w, o_w, gate_w, up_w, down_w;
+
+  // The seven matrices, for code that treats them alike (re-storing,
+  // counting bytes read per token).
+  std::array<Matrix*, 7> matrices() { return {&q_w, &k_w, &v_w, &o_w, &gate_w, &up_w, &down_w}; }
+  std::array<const Matrix*, 7> matrices() const { return {&q_w, &k_w, &v_w, &o_w, &gate_w, &up_w, &down_w}; }
 };
 
 struct TextWeights {

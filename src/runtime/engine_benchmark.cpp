@@ -33,21 +33,17 @@ double peak_rss_mb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // KiB on Linux
 }
 
-std::uint64_t matrix_bytes(const tensor::MatrixView& m) {
-  return static_cast<std::uint64_t>(m.rows) * formats::dtype_row_bytes(m.dtype, m.cols);
-}
-
 // Bytes of weights one decoding step reads: every layer's matrices and the
 // output head (the embedding lookup reads one row).
 std::uint64_t decode_bytes_per_token(const models::SmolVlmWeights& w, std::string* formats_used) {
   std::uint64_t bytes = 0;
   std::set<std::string> names;
   for (const auto& l : w.text.layers)
-    for (const auto* m : {&l.q_w, &l.k_w, &l.v_w, &l.o_w, &l.gate_w, &l.up_w, &l.down_w}) {
-      bytes += matrix_bytes(*m);
+    for (const auto* m : l.matrices()) {
+      bytes += m->bytes();
       names.insert(std::string(formats::dtype_name(m->dtype)));
     }
-  bytes += matrix_bytes(w.text.lm_head);
+  bytes += w.text.lm_head.bytes();
   names.insert(std::string(formats::dtype_name(w.text.lm_head.dtype)));
   for (const auto& n : names) *formats_used += (formats_used->empty() ? "" : "+") + n;
   return bytes;

@@ -48,6 +48,8 @@ struct MatrixView {
 
   // Converts row `r` to float32 into `out` (cols floats).
   void row_to_f32(std::int64_t r, float* out) const;
+  // Bytes of the whole matrix in its dtype.
+  std::uint64_t bytes() const { return static_cast<std::uint64_t>(rows) * formats::dtype_row_bytes(dtype, cols); }
 };
 
 // Converts `n` elements of `dtype` at `src` to float32 (n a multiple of the

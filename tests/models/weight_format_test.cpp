@@ -129,7 +129,7 @@ TEST(WeightFormat, Q8_0DecoderStaysCloseToTheReference) {
     // Matrices whose rows are whole blocks are Q8_0 (all of tiny-a; only
     // down_proj, 96 wide, of tiny-b's 48-wide decoder), the others unchanged.
     for (const auto& layer : model->weights().text.layers)
-      for (const Matrix* m : {&layer.q_w, &layer.k_w, &layer.v_w, &layer.o_w, &layer.gate_w, &layer.up_w, &layer.down_w})
+      for (const Matrix* m : layer.matrices())
         ASSERT_EQ(m->dtype == formats::DType::Q8_0, m->cols % 32 == 0) << ckpt << " " << m->cols;
     const auto& cfg = model->config();
     const std::int64_t vocab = cfg.text.vocab_size;
