@@ -286,6 +286,12 @@ void SessionCore::on_append(const json& event, const std::string& event_id) {
   input_resampler_->process(samples, at16k);
   if (settings_.input_format.sample_rate < kRate16k) narrowband_.condition(at16k);
   append_end_ms_ = samples_to_ms(total_samples_16k_ + static_cast<int64_t>(at16k.size()), kRate16k);
+  // How late this append is processed against the real time of its audio:
+  // streamed live, audio is due when it arrives; a recording sent at once is
+  // due as it would have been spoken (so a burst is not "behind").
+  std::chrono::milliseconds audio_ms{samples_to_ms(total_samples_16k_, kRate16k)};
+  if (!audio_epoch_ || frame_received_ > *audio_epoch_ + audio_ms) audio_epoch_ = frame_received_ - audio_ms;
+  input_lag_ = std::chrono::duration_cast<std::chrono::milliseconds>(TurnTiming::Clock::now() - (*audio_epoch_ + audio_ms));
   feed_input(std::move(at16k));
 }
 
@@ -418,6 +424,7 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
     rest = rest.subspan(slice.size());
     buffer_16k_.insert(buffer_16k_.end(), slice.begin(), slice.end());
     total_samples_16k_ += static_cast<int64_t>(slice.size());
+    if (behind() && !turn_abandoned_ && recognition_ && recognition_->in_utterance()) drop_turn_behind();
     if (recognition_ && recognition_->in_utterance()) {
       recognition_->feed(std::span(buffer_16k_).subspan(recognized_until_));
       recognized_until_ = buffer_16k_.size();
@@ -431,7 +438,8 @@ void SessionCore::feed_input(std::vector<int16_t> samples) {
       if (segmenter_.in_speech()) maybe_end_turn_early();
       else maybe_trigger_idle_timeout();
     } else if (!turn_abandoned_ && (!recognition_ || !recognition_->in_utterance())) {
-      start_recognition(0);  // no VAD: recognise everything the client sends
+      if (behind()) drop_turn_behind();
+      else start_recognition(0);  // no VAD: recognise everything the client sends
     }
   }
   if (vad && !segmenter_.in_speech()) {
@@ -494,6 +502,10 @@ void SessionCore::on_speech_started(const SpeechEvent& e) {
   // any more of the answer's audio can go out.
   if (response_ && settings_.turn_detection.interrupt_response) cancel_response("turn_detected");
   idle_since_ms_.reset();  // the user is talking
+  if (behind()) {
+    drop_turn_behind();
+    return;
+  }
   start_recognition(static_cast<size_t>(std::max<int64_t>(0, start_sample)));
 }
 
@@ -714,6 +726,19 @@ void SessionCore::abandon_turn(const std::string& code, const std::string& why, 
   turn_abandoned_ = true;  // until this turn ends: one error per turn, not per frame
   emit_error(code, "The turn was dropped: " + why + ". The session goes on; speak again.", "", event_id,
              "server_error");
+}
+
+void SessionCore::drop_turn_behind() {
+  log::warn("realtime session behind real time: turn dropped",
+            {{"session", session_id_}, {"lag_ms", input_lag_.count()}, {"max_input_lag_ms", options_.max_input_lag.count()}});
+  drop_speculation();
+  reset_input_buffer();  // the lease goes back to the pool with its utterance cancelled
+  turn_abandoned_ = true;  // until this turn ends, as for a failed recognition
+  emit_error("server_overloaded",
+             "The server is " + std::to_string(input_lag_.count()) +
+                 " ms behind this session's audio (overloaded), so this turn was dropped rather than "
+                 "recognised late. The session goes on; speak again.",
+             "", "", "server_error");
 }
 
 void SessionCore::reset_input_buffer() {

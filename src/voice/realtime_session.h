@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -53,6 +54,11 @@ struct SessionOptions {
   // 0 turns speculation off. Only applies when shorter than the session's
   // silence_duration_ms.
   int speculate_after_silence_ms = 200;
+  // An append processed this far (or further) behind the real time of its
+  // audio means the machine is overloaded: the turn being recognised
+  // is dropped with an error rather than decoded, so the backlog drains and
+  // the session's other events are answered soon (issue #10's soak).
+  std::chrono::milliseconds max_input_lag{4000};
   // Called (on the event thread) with each turn's timing, for /metrics.
   std::function<void(const nlohmann::json& timing)> on_turn_timing;
 };

@@ -149,6 +149,7 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   // A recogniser failure ends the turn being spoken: its audio and decoder
   // are dropped, an `error` names the event, and the session goes on.
   void abandon_turn(const std::string& code, const std::string& why, const std::string& event_id);
+  void drop_turn_behind();
 
   // --- event thread: responses (realtime_response.cpp) ---
   void on_response_create(const nlohmann::json& event, const std::string& event_id);
@@ -213,6 +214,11 @@ class SessionCore : public std::enable_shared_from_this<SessionCore> {
   std::string last_partial_;          // previous partial hypothesis
   TurnTiming turn_timing_;
   TurnTiming::Clock::time_point frame_received_;  // arrival of the frame being processed
+  // When the session's audio began, were it spoken in real time (moved on
+  // when the client sends slower than real time, e.g. after a pause).
+  std::optional<TurnTiming::Clock::time_point> audio_epoch_;
+  std::chrono::milliseconds input_lag_{0};  // how far the append being processed is behind real time
+  bool behind() const { return input_lag_ >= options_.max_input_lag; }
   int64_t append_end_ms_ = 0;                      // input audio clock at the end of that frame's audio
 
   // Output.

@@ -567,6 +567,39 @@ TEST_F(RealtimeSessionTest, RecognizerFailureEndsTheTurnWithAnErrorAndTheSession
   EXPECT_EQ(broken.in_use_count(), 0u);
 }
 
+TEST_F(RealtimeSessionTest, ASessionBehindRealTimeDropsTheTurnAndStillAnswersItsEvents) {
+  // max_input_lag 0: every append counts as late, as on a machine far past
+  // its capacity (the soak under load): the turn is dropped, not decoded.
+  EventLog log;
+  SessionOptions options;
+  options.max_input_lag = 0ms;
+  RealtimeSession session(log.sender(), std::make_shared<ScriptedReplies>("Still here.", 1ms), options);
+  session.handle_client_text(R"({"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"audio":{"input":{"turn_detection":{"type":"server_vad","silence_duration_ms":400}}}}})");
+  auto utterance = speak("the weather is nice today", pcm24k());
+  size_t half = utterance.appends.size() / 2;
+  for (size_t i = 0; i < utterance.appends.size(); ++i) {
+    std::this_thread::sleep_for(25ms);  // a live client (a burst counts as ahead of real time)
+    session.handle_client_text(utterance.appends[i]);
+    if (i == half) session.handle_client_text(R"({"event_id":"bad_1","type":"conversation.item.delete","item_id":"nope"})");
+  }
+  log.wait_for("input_audio_buffer.speech_stopped");
+  session.wait_idle();
+  auto errors = log.of_type("error");
+  ASSERT_EQ(errors.size(), 2u) << "one for the dropped turn, one for the invalid event";
+  size_t overloaded = errors[0]["error"]["code"] == "server_overloaded" ? 0 : 1;
+  EXPECT_EQ(errors[overloaded]["error"]["code"], "server_overloaded") << errors[overloaded].dump();
+  EXPECT_EQ(errors[overloaded]["error"]["type"], "server_error");
+  EXPECT_EQ(errors[1 - overloaded]["error"]["event_id"], "bad_1") << errors[1 - overloaded].dump();
+  EXPECT_TRUE(log.of_type("input_audio_buffer.committed").empty()) << "nothing is committed from a dropped turn";
+  EXPECT_EQ(RecognizerPool::shared().in_use_count(), 0u) << "the decoder went back to the pool";
+  // The session goes on: a text turn is answered.
+  session.handle_client_text(R"({"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hello"}]}})");
+  session.handle_client_text(R"({"type":"response.create"})");
+  auto done = log.wait_for("response.done");
+  EXPECT_EQ(done["response"]["status"], "completed") << done.dump();
+  expect_every_event_well_formed(log);
+}
+
 TEST_F(RealtimeSessionTest, BadInputGetsErrorsAndTheSessionStaysConsistent) {
   EventLog log;
   SessionOptions options;
