@@ -15,6 +15,8 @@ void validate_model_entry(const ModelEntry& m) {
   if (m.backend != "upstream" && m.backend != "local")
     throw Error(where + "backend must be \"upstream\" or \"local\", got \"" + m.backend + "\"");
   if (m.backend == "upstream" && m.base_url.empty()) throw Error(where + "upstream backend needs base_url");
+  if (m.backend == "upstream" && !m.local_weights.empty())
+    throw Error(where + "weights is for local models (an upstream model runs in the provider's own format)");
   if (m.backend == "upstream" && m.base_url.rfind("http://", 0) != 0 && m.base_url.rfind("https://", 0) != 0)
     throw Error(where + "base_url must start with http:// or https://, got \"" + m.base_url + "\"");
   if (m.capabilities.empty()) throw Error(where + "capabilities must list at least one of text, vision, video, audio, tools, json_schema");

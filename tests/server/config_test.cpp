@@ -298,6 +298,7 @@ TEST(Config, ModelEntryMistakesNameTheModelAndField) {
   expect_error(model("id = \"m\"\ncapabilities = [\"text\"]\nprice_output = -1\n"), {"'m'", "prices"});
   expect_error(model("id = \"m\"\ncapabilities = [\"text\"]\nmax_concurrency = 0\n"), {"'m'", "max_concurrency"});
   expect_error(model("id = \"m\"\ncapabilities = [\"text\"]\nconnect_timeout_ms = 0\n"), {"'m'", "timeouts"});
+  expect_error(model("id = \"m\"\ncapabilities = [\"text\"]\nweights = \"q8_0\"\n"), {"'m'", "weights", "local"});
   expect_error("[[models]]\nid = \"m\"\nbackend = \"upstream\"\ncapabilities = [\"text\"]\ncontext_window = 1\n",
                {"'m'", "base_url"});
   expect_error("[[models]]\nid = \"m\"\nbackend = \"upstream\"\nbase_url = \"ftp://h\"\ncapabilities = [\"text\"]\n"
