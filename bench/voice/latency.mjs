@@ -451,7 +451,8 @@ async function talk(brain, vad, n, perSession, label, { record = true } = {}) {
       process.stderr.write(`[${label}${n > 1 ? ` s${i}` : ''}] ${record ? `turn ${t + 1}/${perSession}` : 'warm-up'}: ` +
         (rec.answered ? `b ${ms(rec.clientB)} ms, a ${ms(rec.clientA)} ms (server ${ms(rec.serverA)})` : (rec.timedOut ? 'LOST (timed out)' : 'LOST')) +
         `${rec.speculative ? ', speculative' : ''}${rec.commits > 1 ? `, split in ${rec.commits}` : ''}` +
-        `, WER ${(rec.wer * 100).toFixed(0)}% "${rec.transcript}"\n`);
+        `, WER ${(rec.wer * 100).toFixed(0)}% "${rec.transcript}"` +
+        `${rec.errors.length ? `, errors: ${rec.errors.join(' | ')}` : ''}\n`);
     }
   }));
   const lags = sessions.flatMap((s) => s.sendLags());
