@@ -8,14 +8,12 @@
 //
 // Built as its own executable next to `prism`, not part of prism_voice.
 #include <pocketsphinx.h>
-#include <sphinxbase/cmn.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "voice/speech_worker_protocol.h"
 
@@ -68,26 +66,9 @@ std::string hypothesis(ps_decoder_t* decoder) {
   return hyp ? hyp : "";
 }
 
-// The decoder's running cepstral mean. Live CMN carries it from one
-// utterance to the next; a pooled decoder serves many sessions, so each
-// utterance starts again from the mean priming left, and a transcript
-// depends on its own audio, not on what the previous user of this decoder
-// said or how their line sounded.
-std::vector<mfcc_t> cepstral_mean(ps_decoder_t* decoder) {
-  cmn_t* cmn = ps_get_feat(decoder)->cmn_struct;
-  std::vector<mfcc_t> mean(static_cast<size_t>(cmn->veclen));
-  cmn_live_get(cmn, mean.data());
-  return mean;
-}
-
-void restore_cepstral_mean(ps_decoder_t* decoder, const std::vector<mfcc_t>& mean) {
-  cmn_live_set(ps_get_feat(decoder)->cmn_struct, mean.data());
-}
-
 // Serves requests until EOF; false when the socket failed otherwise.
 bool serve(ps_decoder_t* decoder) {
   bool in_utterance = false;
-  std::vector<mfcc_t> baseline_mean = cepstral_mean(decoder);
   sw::Frame request;
   for (;;) {
     sw::IoResult r = sw::read_frame(sw::kChannelFd, request);
@@ -102,17 +83,12 @@ bool serve(ps_decoder_t* decoder) {
         // The server checks these rules too; a worker that met a request
         // out of order answers with a failure rather than letting
         // PocketSphinx assert.
-        if (in_utterance) {
-          sent = failure("an utterance is already running");
-          break;
+        if (in_utterance) sent = failure("an utterance is already running");
+        else if (ps_start_utt(decoder) < 0) sent = failure("PocketSphinx: cannot start an utterance");
+        else {
+          in_utterance = true;
+          sent = ok();
         }
-        restore_cepstral_mean(decoder, baseline_mean);
-        if (ps_start_utt(decoder) < 0) {
-          sent = failure("PocketSphinx: cannot start an utterance");
-          break;
-        }
-        in_utterance = true;
-        sent = ok();
         break;
       case sw::Kind::feed: {
         if (!in_utterance) {
@@ -158,7 +134,6 @@ bool serve(ps_decoder_t* decoder) {
         else {
           ps_process_raw(decoder, audio.data(), audio.size(), FALSE, TRUE);
           ps_end_utt(decoder);
-          baseline_mean = cepstral_mean(decoder);
           sent = ok();
         }
         break;
