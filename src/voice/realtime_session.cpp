@@ -460,7 +460,12 @@ void SessionCore::start_recognition(size_t from_sample) {
     try {
       // Bounded: every decoder may be held by other sessions' turns, and a
       // session must not freeze (no events, no errors) until one comes back.
+      const auto asked = TurnTiming::Clock::now();
       recognition_.emplace(recognizers_->acquire(kRecognizerWait));
+      // Waiting for a decoder (one may be starting) is a one-off delay, not
+      // a machine that cannot keep up: the audio queued meanwhile is not
+      // counted as behind real time (max_input_lag).
+      if (audio_epoch_) *audio_epoch_ += TurnTiming::Clock::now() - asked;
     } catch (const RecognizerMisuse&) {
       throw;
     } catch (const RecognizerFailure&) {
