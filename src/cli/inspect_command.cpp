@@ -25,6 +25,7 @@ ordered_json describe(const std::string& dir) {
   const auto counts = models::count_parameters(cfg);
   std::map<std::string, std::int64_t> dtype_params;
   std::uint64_t bytes = 0;
+  if (engine->model().weights().checkpoint)  // null for a GGUF (inspect describes GGUF files itself)
   for (const auto& [name, t] : engine->model().weights().checkpoint->tensors()) {
     dtype_params[std::string(formats::dtype_name(t->dtype))] += t->numel();
     bytes += t->nbytes;
