@@ -56,6 +56,12 @@ formats::TextConfig text_config(const GgufFile& f) {
   c.head_dim = get_int(f, "llama.attention.key_length", c.hidden_size / c.num_attention_heads);
   require_positive(f, "llama.attention.key_length", c.head_dim);
   if (c.head_dim % 2 != 0) throw Error(f.path().string() + ": head dimension " + std::to_string(c.head_dim) + " is odd");
+  // The decoder ropes whole heads without scaling, as SmolLM2 does.
+  if (const int rope_dims = get_int(f, "llama.rope.dimension_count", c.head_dim); rope_dims != c.head_dim)
+    throw Error(f.path().string() + ": llama.rope.dimension_count " + std::to_string(rope_dims) +
+                " is not the head dimension " + std::to_string(c.head_dim) + " (partial rope is not supported)");
+  if (const auto scaling = f.get_string("llama.rope.scaling.type", "none"); scaling != "none")
+    throw Error(f.path().string() + ": llama.rope.scaling.type '" + scaling + "' is not supported");
   const auto* embd = f.find_tensor("token_embd.weight");
   if (!embd) throw Error(f.path().string() + ": missing tensor 'token_embd.weight'");
   if (embd->shape.size() != 2) throw Error(f.path().string() + ": tensor 'token_embd.weight' is not a matrix");

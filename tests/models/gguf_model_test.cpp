@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -225,10 +226,44 @@ TEST(GgufModel, HostileMetadataIsAnError) {
     rewrite(files.text, bad, [](const auto&) { return true; }, [&](auto& w) { w.set_u32(key, value); });
     EXPECT_NE(load_error(bad, files.mmproj), "") << key;
   }
+  rewrite(files.text, bad, [](const auto&) { return true; }, [](auto& w) { w.set_u32("llama.rope.dimension_count", 8); });
+  EXPECT_NE(load_error(bad, files.mmproj).find("partial rope"), std::string::npos);
   rewrite(files.text, bad, [](const auto&) { return true; }, [](auto& w) { w.set_string("general.architecture", "qwen2"); });
   EXPECT_NE(load_error(bad, files.mmproj).find("qwen2"), std::string::npos);
   // The two files swapped.
   EXPECT_NE(load_error(files.mmproj, files.text), "");
+}
+
+// Bytes of the header (metadata and tensor table) overwritten at random: the
+// load either succeeds or is a prism::Error, never a crash.
+TEST(GgufModel, CorruptedHeadersNeverCrash) {
+  const auto& files = exported("tiny-a", GgmlType::Q8_0);
+  const auto text_header = formats::GgufFile(files.text).data_offset();
+  const auto mmproj_header = formats::GgufFile(files.mmproj).data_offset();
+  std::mt19937 rng(7);
+  int loaded = 0, refused = 0;
+  for (int i = 0; i < 300; ++i) {
+    const bool on_text = i % 2 == 0;
+    const auto& src = on_text ? files.text : files.mmproj;
+    const auto bad = temp_dir() / (on_text ? "fuzz.gguf" : "mmproj-fuzz.gguf");
+    fs::copy_file(src, bad, fs::copy_options::overwrite_existing);
+    {
+      std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+      const auto header = on_text ? text_header : mmproj_header;
+      for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) {
+        f.seekp(static_cast<std::streamoff>(rng() % header));
+        f.put(static_cast<char>(rng()));
+      }
+    }
+    try {
+      SmolVlmModel::load_gguf(on_text ? bad : files.text, on_text ? files.mmproj : bad, 1);
+      ++loaded;
+    } catch (const prism::Error&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(loaded + refused, 300);
+  std::printf("corrupted headers: %d loaded, %d refused\n", loaded, refused);
 }
 
 }  // namespace
