@@ -12,6 +12,7 @@ void register_inspect_command(CLI::App& app);
 void register_gen_checkpoint_command(CLI::App& app);
 void register_pull_command(CLI::App& app);
 void register_bench_command(CLI::App& app);
+void register_quantize_command(CLI::App& app);
 
 inline void register_all_commands(CLI::App& app) {
   register_serve_command(app);
@@ -20,6 +21,7 @@ inline void register_all_commands(CLI::App& app) {
   register_gen_checkpoint_command(app);
   register_pull_command(app);
   register_bench_command(app);
+  register_quantize_command(app);
 }
 
 // Exit code chosen by the command that ran (0 unless it set one).

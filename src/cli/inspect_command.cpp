@@ -25,10 +25,12 @@ ordered_json describe(const std::string& dir) {
   const auto counts = models::count_parameters(cfg);
   std::map<std::string, std::int64_t> dtype_params;
   std::uint64_t bytes = 0;
-  for (const auto& [name, t] : engine->model().weights().checkpoint->tensors()) {
-    dtype_params[std::string(formats::dtype_name(t->dtype))] += t->numel();
-    bytes += t->nbytes;
-  }
+  const auto* ckpt = engine->model().weights().checkpoint.get();  // null for a GGUF model
+  if (ckpt)
+    for (const auto& [name, t] : ckpt->tensors()) {
+      dtype_params[std::string(formats::dtype_name(t->dtype))] += t->numel();
+      bytes += t->nbytes;
+    }
   const auto& tok = engine->tokenizer();
   auto id_of = [&](const char* s) -> ordered_json {
     auto id = tok.token_to_id(s);
@@ -58,8 +60,9 @@ ordered_json describe(const std::string& dir) {
       {"parameters",
        {{"vision", counts.vision}, {"connector", counts.connector}, {"text", counts.text},
         {"lm_head", counts.lm_head}, {"total", counts.vision + counts.connector + counts.text + counts.lm_head}}},
-      {"weights", {{"files", engine->model().weights().checkpoint->files().size()},
-                   {"tensors", engine->model().weights().checkpoint->tensors().size()},
+      {"weights", {{"format", ckpt ? "safetensors" : "gguf"},
+                   {"files", ckpt ? ckpt->files().size() : engine->model().weights().files.size()},
+                   {"tensors", ckpt ? ckpt->tensors().size() : 0},  // GGUF: `prism inspect FILE.gguf` lists them
                    {"bytes", bytes},
                    {"parameters_by_dtype", dtype_params}}},
       {"tokenizer", {{"vocab_size", tok.vocab_size()}, {"image_token_id", cfg.image_token_id},

@@ -38,6 +38,7 @@ struct RunOptions {
   std::string logits_out;
   int threads = 2;
   std::string weights;
+  std::string mmproj;
 };
 
 std::string absolute_path(const std::string& p, const fs::path& base) {
@@ -97,7 +98,8 @@ json build_messages(const RunOptions& opt) {
 int run(const RunOptions& opt) {
   const json messages = build_messages(opt);
   auto engine = runtime::VlmEngine::load(hub::resolve_model_path(opt.model), opt.threads,
-                                         models::parse_weight_format(opt.weights));
+                                         models::parse_weight_format(opt.weights),
+                                         opt.mmproj.empty() ? std::nullopt : std::optional<fs::path>(opt.mmproj));
   runtime::GenerationParams params;
   params.max_tokens = opt.max_tokens;
   params.temperature = opt.temperature;
@@ -144,9 +146,11 @@ void register_run_command(CLI::App& app) {
   auto opt = std::make_shared<RunOptions>();
   auto* cmd = app.add_subcommand("run", "Answer one prompt (with images or a video) from a local SmolVLM checkpoint");
   cmd->add_option("--model", opt->model,
-                  "Checkpoint folder (Hugging Face layout), or a repo id ORG/NAME[@REVISION] in the Hugging Face cache "
-                  "(prism pull)")
+                  "Checkpoint folder (Hugging Face layout), a repo id ORG/NAME[@REVISION] in the Hugging Face cache "
+                  "(prism pull), or a text model .gguf (tokenizer.json and the processor files beside it)")
       ->required();
+  cmd->add_option("--mmproj", opt->mmproj,
+                  "The vision mmproj .gguf of a GGUF model (default: the mmproj file beside it, if one)");
   // One value per flag (repeat the flag for more), so the prompt that follows
   // is never taken for another file.
   cmd->add_option("--image", opt->images, "Image file (PNG/JPEG/WebP); repeat the flag for several")

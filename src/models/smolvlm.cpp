@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "models/connector.h"
+#include "models/gguf_source.h"
 #include "models/weight_quantization.h"
 
 namespace prism::models {
@@ -22,6 +23,18 @@ std::unique_ptr<SmolVlmModel> SmolVlmModel::load(const std::filesystem::path& di
                                                  std::optional<formats::DType> text_weights) {
   auto config = formats::load_smolvlm_config(dir / "config.json");
   auto weights = bind_weights(formats::SafetensorsCheckpoint::open(dir), config);
+  return finish(std::move(config), std::move(weights), threads, text_weights);
+}
+
+std::unique_ptr<SmolVlmModel> SmolVlmModel::load_gguf(const std::filesystem::path& text_gguf,
+                                                      const std::optional<std::filesystem::path>& mmproj_gguf,
+                                                      int threads, std::optional<formats::DType> text_weights) {
+  auto m = load_gguf_model({text_gguf, mmproj_gguf});
+  return finish(std::move(m.config), std::move(m.weights), threads, text_weights);
+}
+
+std::unique_ptr<SmolVlmModel> SmolVlmModel::finish(formats::SmolVlmConfig config, SmolVlmWeights weights, int threads,
+                                                   std::optional<formats::DType> text_weights) {
   if (text_weights) {
     const auto r = quantize_text_weights(weights, *text_weights);
     // Matrices whose rows are not whole blocks stay in the checkpoint's dtype: say so.
@@ -35,6 +48,7 @@ std::unique_ptr<SmolVlmModel> SmolVlmModel::load(const std::filesystem::path& di
 
 Tensor SmolVlmModel::encode_images(const float* pixel_values, std::int64_t tiles, std::int64_t height,
                                    std::int64_t width) const {
+  if (!has_vision()) throw InvalidInput("this model has no vision tower loaded (a text GGUF without its mmproj)");
   const std::int64_t need = std::int64_t{config_.vision.patches_per_side()} * config_.vision.patch_size;
   if (height < need || width < need)
     throw InvalidInput("image tiles are " + std::to_string(height) + "x" + std::to_string(width) +

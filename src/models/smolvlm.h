@@ -26,6 +26,12 @@ class SmolVlmModel {
   // (weight_quantization.h); nullopt keeps the checkpoint's dtype.
   static std::unique_ptr<SmolVlmModel> load(const std::filesystem::path& dir, int threads,
                                             std::optional<formats::DType> text_weights = std::nullopt);
+  // The same model from a text GGUF and an optional mmproj GGUF (gguf_source.h);
+  // without the mmproj, encode_images refuses images.
+  static std::unique_ptr<SmolVlmModel> load_gguf(const std::filesystem::path& text_gguf,
+                                                 const std::optional<std::filesystem::path>& mmproj_gguf, int threads,
+                                                 std::optional<formats::DType> text_weights = std::nullopt);
+  bool has_vision() const { return !weights_.vision.layers.empty(); }
 
   const formats::SmolVlmConfig& config() const { return config_; }
   const SmolVlmWeights& weights() const { return weights_; }
@@ -48,6 +54,8 @@ class SmolVlmModel {
 
  private:
   SmolVlmModel(formats::SmolVlmConfig config, SmolVlmWeights weights, int threads);
+  static std::unique_ptr<SmolVlmModel> finish(formats::SmolVlmConfig config, SmolVlmWeights weights, int threads,
+                                              std::optional<formats::DType> text_weights);
 
   formats::SmolVlmConfig config_;
   SmolVlmWeights weights_;

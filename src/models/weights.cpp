@@ -123,24 +123,30 @@ std::string expand(const char* name, int layer) {
   return s;
 }
 
+// How a matrix's data must be aligned for the kernels' loads.
+std::size_t dtype_alignment(formats::DType t) {
+  return t == formats::DType::Q8_0 ? alignof(std::uint16_t) : formats::dtype_size(t);
+}
+
 class Binder {
  public:
-  explicit Binder(SmolVlmWeights& w) : w_(w) {}
+  Binder(SmolVlmWeights& w, const TensorSource& source) : w_(w), source_(source) {}
 
-  const formats::TensorInfo& checked(const std::string& name, const Shape& expected) {
-    const auto& t = w_.checkpoint->get(name);
+  SourceTensor checked(const std::string& name, const Shape& expected) {
+    auto t = source_(name);
     if (t.shape != expected)
-      throw Error(t.file.string() + ": tensor '" + name + "' has shape " + t.shape_string() +
-                  " but config.json implies " + shape_string(expected));
+      throw Error(t.where + " has shape " + shape_string(t.shape) + " but " + t.shape_source + " implies " +
+                  shape_string(expected));
     return t;
   }
 
-  void bind(const formats::TensorInfo& t, Matrix* m) {
+  void bind(const SourceTensor& t, Matrix* m) {
     m->dtype = t.dtype;
     m->rows = t.shape.front();
-    m->cols = t.numel() / std::max<std::int64_t>(1, m->rows);
-    const auto align = formats::dtype_size(t.dtype);
-    if (reinterpret_cast<std::uintptr_t>(t.data) % align == 0) {
+    std::int64_t numel = 1;
+    for (auto d : t.shape) numel *= d;
+    m->cols = numel / std::max<std::int64_t>(1, m->rows);
+    if (reinterpret_cast<std::uintptr_t>(t.data) % dtype_alignment(t.dtype) == 0) {
       m->data = t.data;
     } else {  // rare: keep the kernels' loads aligned
       auto copy = std::make_unique<std::byte[]>(t.nbytes);
@@ -150,8 +156,10 @@ class Binder {
     }
   }
 
-  void bind(const formats::TensorInfo& t, Vector* v) {
-    v->resize(static_cast<std::size_t>(t.numel()));
+  void bind(const SourceTensor& t, Vector* v) {
+    std::int64_t numel = 1;
+    for (auto d : t.shape) numel *= d;
+    v->resize(static_cast<std::size_t>(numel));
     // convert_to_f32 reads 16-bit values through aligned pointers: copy first.
     std::vector<std::byte> raw(t.nbytes);
     std::memcpy(raw.data(), t.data, t.nbytes);
@@ -160,7 +168,10 @@ class Binder {
 
  private:
   SmolVlmWeights& w_;
+  const TensorSource& source_;
 };
+
+bool is_text_tensor(const std::string& name) { return name.starts_with("model.text_model.") || name == "lm_head.weight"; }
 
 }  // namespace
 
@@ -176,19 +187,18 @@ std::vector<ExpectedTensor> expected_tensors(const formats::SmolVlmConfig& confi
   return out;
 }
 
-SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint,
-                            const formats::SmolVlmConfig& config) {
-  SmolVlmWeights w;
-  w.checkpoint = std::move(checkpoint);
-  w.vision.layers.resize(static_cast<std::size_t>(config.vision.num_hidden_layers));
+void bind_weights(SmolVlmWeights& w, const TensorSource& source, const formats::SmolVlmConfig& config,
+                  bool include_vision) {
+  w.vision.layers.resize(include_vision ? static_cast<std::size_t>(config.vision.num_hidden_layers) : 0);
   w.text.layers.resize(static_cast<std::size_t>(config.text.num_hidden_layers));
-  Binder binder(w);
+  Binder binder(w, source);
   for (const auto& slot : table()) {
+    if (!include_vision && !is_text_tensor(slot.name)) continue;
     const int layers = slot.scope == Scope::VisionLayer ? config.vision.num_hidden_layers
                        : slot.scope == Scope::TextLayer ? config.text.num_hidden_layers
                                                         : 1;
     for (int l = 0; l < layers; ++l) {
-      const auto& t = binder.checked(expand(slot.name, l), slot.shape(config));
+      const auto t = binder.checked(expand(slot.name, l), slot.shape(config));
       std::visit([&](auto* target) { binder.bind(t, target); }, slot.target(w, l));
     }
   }
@@ -197,9 +207,22 @@ SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> chec
   if (config.text.tie_word_embeddings) {
     w.text.lm_head = w.text.embed_tokens;
   } else {
-    const auto& t = binder.checked("lm_head.weight", {config.text.vocab_size, config.text.hidden_size});
+    const auto t = binder.checked("lm_head.weight", {config.text.vocab_size, config.text.hidden_size});
     binder.bind(t, &w.text.lm_head);
   }
+}
+
+SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint,
+                            const formats::SmolVlmConfig& config) {
+  SmolVlmWeights w;
+  w.checkpoint = std::move(checkpoint);
+  const auto* ckpt = w.checkpoint.get();
+  const TensorSource source = [ckpt](const std::string& name) {
+    const auto& t = ckpt->get(name);
+    return SourceTensor{t.dtype, t.shape, t.data, t.nbytes, t.file.string() + ": tensor '" + name + "'",
+                        "config.json"};
+  };
+  bind_weights(w, source, config, true);
   return w;
 }
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,8 +57,9 @@ struct SmolVlmWeights {
   Matrix connector_proj;  // [text_hidden, vision_hidden · scale²], no bias
   TextWeights text;
 
-  // Keeps the mapped files (and copies of misaligned tensors) alive.
+  // Keeps the mapped files (and copies of misaligned or converted tensors) alive.
   std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint;
+  std::vector<std::shared_ptr<const void>> files;  // other sources' mappings (GGUF)
   std::vector<std::unique_ptr<std::byte[]>> owned;
 };
 
@@ -73,5 +75,25 @@ std::vector<ExpectedTensor> expected_tensors(const formats::SmolVlmConfig& confi
 // file on a missing tensor or a shape that disagrees with the config.
 SmolVlmWeights bind_weights(std::unique_ptr<formats::SafetensorsCheckpoint> checkpoint,
                             const formats::SmolVlmConfig& config);
+
+// A tensor in one of the engine's dtypes, found by its Hugging Face name, for
+// sources other than safetensors (GGUF). `data` must outlive the weights
+// (keep its owner in SmolVlmWeights::files or ::owned).
+struct SourceTensor {
+  formats::DType dtype = formats::DType::F32;
+  std::vector<std::int64_t> shape;
+  const std::byte* data = nullptr;
+  std::size_t nbytes = 0;
+  std::string where;  // "FILE: tensor 'NAME'" for errors
+  std::string shape_source;  // what implied the expected shape ("the GGUF metadata")
+};
+// Throws prism::Error naming the file and tensor when it is missing.
+using TensorSource = std::function<SourceTensor(const std::string& hf_name)>;
+
+// Binds the table through `source` into `w` (which already keeps the source
+// alive). include_vision false binds the text decoder only (a text GGUF
+// without its mmproj).
+void bind_weights(SmolVlmWeights& w, const TensorSource& source, const formats::SmolVlmConfig& config,
+                  bool include_vision);
 
 }  // namespace prism::models

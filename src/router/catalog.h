@@ -25,6 +25,7 @@ struct ModelEntry {
   std::string api_key_env;              // upstream: environment variable holding the key
   std::string local_path;               // local: checkpoint folder
   std::string local_weights;            // local: "q8_0" re-stores the text decoder at load; "" = [local] weights
+  std::string local_mmproj;             // local, GGUF path: the vision mmproj file ("" = the one beside it)
   std::set<std::string> capabilities;
   std::int64_t context_window = 0;      // tokens
   double price_input = 0;               // USD per 1M prompt tokens

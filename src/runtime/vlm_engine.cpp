@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "runtime/generation.h"
+#include "runtime/model_files.h"
 #include "runtime/stop_strings.h"
 
 namespace prism::runtime {
@@ -61,57 +62,60 @@ VlmEngine::VlmEngine(fs::path dir, std::unique_ptr<models::SmolVlmModel> model, 
 
 namespace {
 
-bool is_gguf(const fs::path& p) {
-  std::string ext = p.extension().string();
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".gguf";
-}
-
-// GGUF files (a file, or a folder of them such as a pulled GGUF repo) are
-// named in a clear error until the GGUF loader exists.
-void reject_gguf(const fs::path& path) {
+// The side files of a GGUF (tokenizer, chat template, processor) sit in its
+// folder; say so when the tokenizer is not there.
+void require_tokenizer_beside(const fs::path& gguf, const fs::path& dir) {
   std::error_code ec;
-  fs::path gguf;
-  if (fs::is_regular_file(path, ec) && is_gguf(path)) gguf = path;
-  if (gguf.empty() && fs::is_directory(path, ec) && !fs::exists(path / "config.json", ec))
-    for (const auto& e : fs::directory_iterator(path, ec))
-      if (is_gguf(e.path())) gguf = e.path();
-  if (!gguf.empty())
-    throw Error(gguf.string() + ": GGUF checkpoints are not supported yet; use the safetensors checkpoint (for "
-                "SmolVLM2: prism pull HuggingFaceTB/SmolVLM2-256M-Video-Instruct)");
+  if (!fs::exists(dir / "tokenizer.json", ec))
+    throw Error(gguf.string() + ": no tokenizer.json beside it; prism does not build a tokenizer from the GGUF's "
+                "tokenizer.ggml.* metadata yet. Put the checkpoint's tokenizer.json, tokenizer_config.json, "
+                "chat_template.json, preprocessor_config.json and processor_config.json in " + dir.string() +
+                " (prism quantize copies them)");
 }
 
 }  // namespace
 
 std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int threads,
-                                           std::optional<formats::DType> text_weights) {
+                                           std::optional<formats::DType> text_weights,
+                                           const std::optional<fs::path>& mmproj) {
   std::error_code ec;
-  reject_gguf(checkpoint_dir);
-  if (!fs::is_directory(checkpoint_dir, ec)) throw Error(checkpoint_dir.string() + ": not a checkpoint folder");
-  auto model = models::SmolVlmModel::load(checkpoint_dir, threads, text_weights);
-  auto tok = tokenizer::Tokenizer::load(checkpoint_dir / "tokenizer.json");
-  auto tmpl = tokenizer::ChatTemplate::load_from_checkpoint(checkpoint_dir);
-  auto processor = vision::load_image_processor_config(checkpoint_dir);
-  auto image_tokens = image_prompt_tokens(checkpoint_dir);
-  auto gen = formats::load_generation_config(checkpoint_dir / "generation_config.json");
+  const auto gguf = find_gguf_files(checkpoint_dir, mmproj);
+  if (!gguf && mmproj) throw Error(checkpoint_dir.string() + ": --mmproj goes with a GGUF model, not a checkpoint folder");
+  std::unique_ptr<models::SmolVlmModel> model;
+  fs::path dir = checkpoint_dir;  // where the tokenizer and processor files are
+  if (gguf) {
+    dir = gguf->text.parent_path().empty() ? fs::path(".") : gguf->text.parent_path();
+    require_tokenizer_beside(gguf->text, dir);
+    model = models::SmolVlmModel::load_gguf(gguf->text, gguf->mmproj, threads, text_weights);
+  } else {
+    if (!fs::is_directory(checkpoint_dir, ec)) throw Error(checkpoint_dir.string() + ": not a checkpoint folder");
+    model = models::SmolVlmModel::load(checkpoint_dir, threads, text_weights);
+  }
+  auto tok = tokenizer::Tokenizer::load(dir / "tokenizer.json");
+  auto tmpl = tokenizer::ChatTemplate::load_from_checkpoint(dir);
+  auto processor = vision::load_image_processor_config(dir);
+  auto image_tokens = image_prompt_tokens(dir);
+  auto gen = formats::load_generation_config(dir / "generation_config.json");
 
   // The files must agree with each other.
   const auto& cfg = model->config();
+  const std::string config_file = gguf ? (gguf->mmproj ? *gguf->mmproj : gguf->text).string() : (dir / "config.json").string();
+  const std::string config_name = gguf ? "the GGUF metadata" : "config.json";
   const auto image_id = tok.token_to_id(image_tokens.image_token);
-  if (!image_id || *image_id != cfg.image_token_id)
-    throw Error((checkpoint_dir / "config.json").string() + ": image_token_id " + std::to_string(cfg.image_token_id) +
+  if (model->has_vision() && (!image_id || *image_id != cfg.image_token_id))
+    throw Error((gguf ? gguf->text.string() : config_file) + ": image_token_id " + std::to_string(cfg.image_token_id) +
                 " is not the tokenizer's id of " + image_tokens.image_token);
-  if (processor.image_seq_len != cfg.image_seq_len())
-    throw Error((checkpoint_dir / "processor_config.json").string() + ": image_seq_len " +
-                std::to_string(processor.image_seq_len) + " disagrees with config.json (" +
+  if (model->has_vision() && processor.image_seq_len != cfg.image_seq_len())
+    throw Error((dir / "processor_config.json").string() + ": image_seq_len " +
+                std::to_string(processor.image_seq_len) + " disagrees with " + config_name + " (" +
                 std::to_string(cfg.vision.num_patches()) + " patches / scale_factor² = " +
                 std::to_string(cfg.image_seq_len()) + ")");
   if (processor.max_image_size < cfg.vision.patches_per_side() * cfg.vision.patch_size)
-    throw Error((checkpoint_dir / "preprocessor_config.json").string() + ": max_image_size " +
+    throw Error((dir / "preprocessor_config.json").string() + ": max_image_size " +
                 std::to_string(processor.max_image_size) + " is smaller than the vision encoder's image_size " +
                 std::to_string(cfg.vision.image_size));
   if (tok.vocab_size() > static_cast<std::size_t>(cfg.text.vocab_size))
-    throw Error((checkpoint_dir / "tokenizer.json").string() + ": " + std::to_string(tok.vocab_size()) +
+    throw Error((dir / "tokenizer.json").string() + ": " + std::to_string(tok.vocab_size()) +
                 " tokens, more than the model's vocab_size " + std::to_string(cfg.text.vocab_size));
 
   auto engine = std::unique_ptr<VlmEngine>(new VlmEngine(checkpoint_dir, std::move(model), std::move(tok),
@@ -119,7 +123,7 @@ std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int t
                                                          std::move(image_tokens), std::move(gen)));
   engine->eos_ids_ = engine->generation_config_.eos_token_ids;
   if (engine->eos_ids_.empty())
-    if (auto eos = tokenizer_config_eos(checkpoint_dir, engine->tokenizer_)) engine->eos_ids_.push_back(*eos);
+    if (auto eos = tokenizer_config_eos(dir, engine->tokenizer_)) engine->eos_ids_.push_back(*eos);
   return engine;
 }
 
@@ -128,6 +132,8 @@ int VlmEngine::context_window() const { return model_->config().text.max_positio
 std::string VlmEngine::name() const {
   auto p = dir_;
   if (!p.has_filename()) p = p.parent_path();
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return p.stem().string();  // a GGUF file
   return fs::absolute(p).lexically_normal().filename().string();
 }
 

@@ -52,8 +52,13 @@ class VlmEngine {
   // Throws prism::Error naming the file and problem for a broken checkpoint.
   // text_weights: the text decoder re-stored in that format at load
   // (models/weight_quantization.h); nullopt keeps the checkpoint's dtype.
+  // checkpoint_dir may also name GGUF files (runtime/model_files.h): the
+  // text model .gguf (mmproj: its vision file, found beside it when not
+  // given); the tokenizer, chat template and processor files are read from
+  // the folder beside it (a tokenizer from GGUF metadata is not built yet).
   static std::unique_ptr<VlmEngine> load(const std::filesystem::path& checkpoint_dir, int threads,
-                                         std::optional<formats::DType> text_weights = std::nullopt);
+                                         std::optional<formats::DType> text_weights = std::nullopt,
+                                         const std::optional<std::filesystem::path>& mmproj = std::nullopt);
 
   // messages: OpenAI chat messages (content a string or parts: text,
   // image_url {url: data URL | file:// | path}, video_url). on_delta
@@ -64,7 +69,7 @@ class VlmEngine {
                             const std::function<bool(std::string_view)>& on_delta);
 
   int context_window() const;
-  std::string name() const;  // checkpoint folder name
+  std::string name() const;  // checkpoint folder name (GGUF: the text file's stem)
   std::size_t estimate_prompt_tokens(const nlohmann::json& messages) const;
 
   const models::SmolVlmModel& model() const { return *model_; }

@@ -233,6 +233,7 @@ router::ModelEntry read_model(const toml::table& t, const std::string& where, co
   r.read("path", m.local_path);
   r.read("weights", m.local_weights);
   check_weight_format(r, m.local_weights);
+  r.read("mmproj", m.local_mmproj);
   for (const auto& c : r.strings("capabilities")) m.capabilities.insert(c);
   r.read("context_window", m.context_window);
   r.read("price_input", m.price_input);

@@ -62,7 +62,8 @@ std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& 
   policy.max_image_pixels = settings.max_image_pixels;
   // path = "org/name" names a model in the Hugging Face cache (prism pull).
   const auto weights = models::parse_weight_format(entry.local_weights.empty() ? settings.weights : entry.local_weights);
-  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads, weights);
+  const auto mmproj = entry.local_mmproj.empty() ? std::nullopt : std::optional<std::filesystem::path>(entry.local_mmproj);
+  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads, weights, mmproj);
   return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms);
 }
 

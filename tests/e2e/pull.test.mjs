@@ -312,7 +312,7 @@ context_window = 2048
     assert.match(none.stderr, /no file of prism-test\/tiny-a matches the --include\/--exclude patterns/);
   });
 
-  it('a GGUF repo with :QUANT pulls that file and its mmproj; the engine says GGUF is not supported yet', async () => {
+  it('a GGUF repo with :QUANT pulls that file and its mmproj; the engine asks for the tokenizer.json it lacks', async () => {
     const repo = `ggml-org/${ggufName}-GGUF`;
     const r = await prism(['pull', `${repo}:q8_0`], env);
     assert.equal(r.code, 0, r.stderr);
@@ -320,7 +320,7 @@ context_window = 2048
     checkCache(cache, repo, gguf.commit, Object.fromEntries(picked.map((f) => [f, ggufFiles[f]])));
     const run = await prism(['run', '--model', repo, 'Hi'], env);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /GGUF checkpoints are not supported yet/);
+    assert.match(run.stderr, /Q8_0\.gguf: no tokenizer\.json beside it/);
     const missing = await prism(['pull', `${repo}:Q4_K_M`], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /has no GGUF file of type Q4_K_M; it has: Q8_0, f16/);
