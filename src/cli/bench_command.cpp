@@ -158,7 +158,7 @@ void register_bench_command(CLI::App& app) {
   cmd->add_option("--reps", opt->run.reps, "Repetitions; medians and spread are reported")->check(CLI::PositiveNumber);
   cmd->add_option("--image", opt->image, "Image file: its tiles are encoded and its tokens join the prompt");
   cmd->add_option("--parallel", opt->parallel, "Stream counts to run at once, e.g. 1,4,16");
-  cmd->add_option("--weights", opt->weights, "Re-store the text decoder at load: q8_0, or none (default)");
+  cmd->add_option("--weights", opt->weights, "Re-store weights at load: q8_0 (text decoder), bf16 (decoder, vision tower, connector: AMX where present), or none (default)");
   cmd->add_flag("--no-bandwidth", opt->no_bandwidth, "Skip the memory bandwidth measurement (512 MB, ~1 s)");
   cmd->add_flag("--json", opt->json_output, "One JSON object (stable keys) instead of the table");
   cmd->callback([opt] { set_exit_code(bench(*opt)); });

@@ -170,7 +170,7 @@ void register_run_command(CLI::App& app) {
   cmd->add_option("--logits-out", opt->logits_out, "Write the last prompt position's logits (float32 LE)");
   cmd->add_option("--threads", opt->threads, "Compute threads")->check(CLI::Range(1, 256));
   cmd->add_option("--weights", opt->weights,
-                  "Re-store the text decoder's weights at load: q8_0 (8.5 bits a weight), or none (default)");
+                  "Re-store weights at load: q8_0 (text decoder, 8.5 bits a weight), bf16 (decoder, vision tower and connector), or none (default)");
   cmd->add_option("prompt", opt->prompt, "The prompt text");
   cmd->callback([opt] { set_exit_code(run(*opt)); });
 }

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/amx_gemm.h"
 #include "kernels/dot.h"
+#include "kernels/half_matvec.h"
 #include "kernels/panel_gemm.h"
 #include "kernels/q8_0_matvec.h"
 
@@ -41,8 +43,11 @@ void matmul_panels(ThreadPool& pool, const float* x, std::int64_t m, const tenso
 
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
             float* y) {
+  // bf16 weights on AMX (float32 and, unless re-stored for speed, f16 keep the panels).
+  if (m >= kTileRows && amx_takes(w) && amx_bf16_available()) return matmul_amx_bf16(pool, x, m, w, bias, y);
   if (m >= kTileRows && panel_gemm_available()) return matmul_panels(pool, x, m, w, bias, y);
   if (w.dtype == tensor::DType::Q8_0 && m < kTileRows) return matmul_q8_0(pool, x, m, w, bias, y);
+  if (m < kTileRows && half_matvec_available(w.dtype)) return matmul_half_rows(pool, x, m, w, bias, y);
   const std::int64_t n = w.rows, k = w.cols;
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
   const DotFn dot_fn = best_dot();

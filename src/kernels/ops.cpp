@@ -3,7 +3,24 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/vector_math.h"
+
 namespace prism::kernels {
+namespace {
+
+enum class VectorIsa { Portable, Avx2, Avx512 };
+
+VectorIsa vector_isa() {
+  static const VectorIsa isa = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return VectorIsa::Avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return VectorIsa::Avx2;
+    return VectorIsa::Portable;
+  }();
+  return isa;
+}
+
+}  // namespace
 
 void rms_norm(const float* x, const float* weight, std::int64_t n, float eps, float* y) {
   double ss = 0.0;  // accumulate in double: n is up to 2048 and torch reduces pairwise
@@ -25,6 +42,8 @@ void layer_norm(const float* x, const float* weight, const float* bias, std::int
 }
 
 void softmax(float* x, std::int64_t n) {
+  if (vector_isa() == VectorIsa::Avx512) return softmax_avx512(x, n);
+  if (vector_isa() == VectorIsa::Avx2) return softmax_avx2(x, n);
   const float mx = *std::max_element(x, x + n);
   double sum = 0.0;
   for (std::int64_t i = 0; i < n; ++i) {
@@ -36,6 +55,8 @@ void softmax(float* x, std::int64_t n) {
 }
 
 void gelu_tanh(float* x, std::int64_t n) {
+  if (vector_isa() == VectorIsa::Avx512) return gelu_tanh_avx512(x, n);
+  if (vector_isa() == VectorIsa::Avx2) return gelu_tanh_avx2(x, n);
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   for (std::int64_t i = 0; i < n; ++i) {
     const float v = x[i];
@@ -44,6 +65,8 @@ void gelu_tanh(float* x, std::int64_t n) {
 }
 
 void silu_mul(float* gate, const float* up, std::int64_t n) {
+  if (vector_isa() == VectorIsa::Avx512) return silu_mul_avx512(gate, up, n);
+  if (vector_isa() == VectorIsa::Avx2) return silu_mul_avx2(gate, up, n);
   for (std::int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];

@@ -1,8 +1,10 @@
-// Re-stores a loaded checkpoint's text-decoder matrices in a smaller weight
-// format at load time (`[[models]] weights = "q8_0"`, `prism run --weights`):
-// the decoder reads every weight once per generated token, so its speed is
-// bound by their bytes. The vision tower and connector are left as they are
-// (they run as matrix-matrix products, bound by arithmetic, not bytes).
+// Re-stores a loaded checkpoint's matrices in a faster weight format at load
+// time (`[[models]] weights = "q8_0"`, `prism run --weights`). q8_0: the text
+// decoder only, which reads every weight once per generated token, so its
+// speed is bound by their bytes; the vision tower and connector are left as
+// they are (matrix-matrix products, bound by arithmetic). bf16: the decoder,
+// the vision tower and the connector, since 16-bit weights are also what the
+// AMX tiles multiply (kernels/amx_gemm.h).
 #pragma once
 
 #include <cstdint>
@@ -21,11 +23,11 @@ struct QuantizationReport {
 };
 
 // Converts q/k/v/o, gate/up/down and the output head (with the embedding
-// when tied) to `format` (Q8_0 only, for now), in place; the new data is
-// owned by `weights`.
+// when tied) to `format` (Q8_0 or BF16; BF16 also the vision matrices and
+// the connector), in place; the new data is owned by `weights`.
 QuantizationReport quantize_text_weights(SmolVlmWeights& weights, formats::DType format);
 
-// "q8_0" (any case) -> Q8_0; "none"/"checkpoint"/"" -> nullopt (keep the
+// "q8_0" / "bf16" (any case) -> Q8_0 / BF16; "none"/"checkpoint"/"" -> nullopt (keep the
 // checkpoint's dtype); anything else throws prism::InvalidInput naming the choices.
 std::optional<formats::DType> parse_weight_format(std::string_view name);
 

@@ -105,7 +105,7 @@ void check_weight_format(TableReader& r, const std::string& name) {
   try {
     models::parse_weight_format(name);
   } catch (const InvalidInput&) {
-    r.fail("weights", "must be \"q8_0\" or \"none\" (the checkpoint's own dtype)");
+    r.fail("weights", "must be \"q8_0\", \"bf16\" or \"none\" (the checkpoint's own dtype)");
   }
 }
 

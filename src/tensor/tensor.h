@@ -45,6 +45,10 @@ struct MatrixView {
   const void* data = nullptr;
   std::int64_t rows = 0;
   std::int64_t cols = 0;
+  // Set where the weights were re-stored for speed (`weights = "bf16"`):
+  // matrix products may then round x to bf16 as well (AMX, one pass),
+  // instead of keeping float32 precision.
+  bool bf16_inputs = false;
 
   // Converts row `r` to float32 into `out` (cols floats).
   void row_to_f32(std::int64_t r, float* out) const;

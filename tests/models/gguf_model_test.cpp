@@ -153,7 +153,10 @@ TEST_P(GgufModelMatches, EveryGoldenCase) {
     std::printf("%s %s/%s: max |Δlogit| %.2e (spread %.2f)\n", std::string(formats::ggml_type_name(type)).c_str(),
                 ckpt.c_str(), name.c_str(), drift, sp);
     if (type == GgmlType::F32) {
-      EXPECT_LE(drift, 1e-5) << ckpt << "/" << name;
+      // The same values; a bf16 checkpoint's prompt products may run on AMX
+      // (x in three bf16 planes), the F32 file's on the float32 panels, so
+      // only their rounding differs.
+      EXPECT_LE(drift, 1e-4) << ckpt << "/" << name;
       EXPECT_EQ(got.greedy, want_ids) << ckpt << "/" << name;
     } else {
       EXPECT_LE(drift, max_drift * sp) << ckpt << "/" << name;

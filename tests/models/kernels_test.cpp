@@ -9,11 +9,13 @@
 #include <chrono>
 
 #include "formats/dtype.h"
+#include "kernels/amx_gemm.h"
 #include "kernels/dot.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/panel_gemm.h"
 #include "kernels/thread_pool.h"
+#include "kernels/vector_math.h"
 
 namespace prism::kernels {
 namespace {
@@ -52,25 +54,71 @@ TEST(Kernels, Dot4x4VariantsAgreeWithPortable) {
   }
 }
 
-TEST(Kernels, MatmulBf16WeightsEqualsUpcastF32) {
-  const std::int64_t m = 9, n = 37, k = 50;
-  auto x = random_vector(m * k, 3), wf = random_vector(n * k, 4), bias = random_vector(n, 5);
-  std::vector<std::uint16_t> wb(wf.size());
-  for (std::size_t i = 0; i < wf.size(); ++i) {
-    wb[i] = formats::f32_to_bf16(wf[i]);
-    wf[i] = formats::bf16_to_f32(wb[i]);  // the exact values the bf16 matrix holds
-  }
+// Few rows (decoding) keep x in float32: 16-bit weights give what their
+// float32 upcast gives, up to summation order. 37 rows (not a multiple of
+// the kernels' 4), 50 columns (a tail after the vectors).
+TEST(Kernels, MatmulOf16BitWeightsMatchesUpcastF32) {
+  const std::int64_t n = 37, k = 50;
   ThreadPool pool(2);
-  std::vector<float> y32(m * n), y16(m * n);
-  matmul(pool, x.data(), m, {formats::DType::F32, wf.data(), n, k}, bias.data(), y32.data());
-  matmul(pool, x.data(), m, {formats::DType::BF16, wb.data(), n, k}, bias.data(), y16.data());
-  for (std::int64_t i = 0; i < m; ++i)
-    for (std::int64_t j = 0; j < n; ++j) {
-      double ref = bias[j];
-      for (std::int64_t l = 0; l < k; ++l) ref += static_cast<double>(x[i * k + l]) * wf[j * k + l];
-      EXPECT_NEAR(y32[i * n + j], ref, 1e-4);
-      EXPECT_EQ(y32[i * n + j], y16[i * n + j]);
+  for (auto dtype : {formats::DType::BF16, formats::DType::F16})
+    for (std::int64_t m : {1, 3, kTileRows - 1}) {
+      auto x = random_vector(m * k, 3), wf = random_vector(n * k, 4), bias = random_vector(n, 5);
+      std::vector<std::uint16_t> w16(wf.size());
+      for (std::size_t i = 0; i < wf.size(); ++i) {
+        w16[i] = dtype == formats::DType::BF16 ? formats::f32_to_bf16(wf[i]) : formats::f32_to_f16(wf[i]);
+        // the exact values the 16-bit matrix holds
+        wf[i] = dtype == formats::DType::BF16 ? formats::bf16_to_f32(w16[i]) : formats::f16_to_f32(w16[i]);
+      }
+      std::vector<float> y32(m * n), y16(m * n);
+      matmul(pool, x.data(), m, {formats::DType::F32, wf.data(), n, k}, bias.data(), y32.data());
+      matmul(pool, x.data(), m, {dtype, w16.data(), n, k}, bias.data(), y16.data());
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+          double ref = bias[j];
+          for (std::int64_t l = 0; l < k; ++l) ref += static_cast<double>(x[i * k + l]) * wf[j * k + l];
+          EXPECT_NEAR(y32[i * n + j], ref, 1e-4);
+          EXPECT_NEAR(y16[i * n + j], ref, 1e-5 * (1 + std::abs(ref))) << formats::dtype_name(dtype) << " m=" << m;
+        }
     }
+}
+
+// Many rows of bf16 weights on AMX: x split into three bf16 planes matches
+// a double sum of x as it is; with bf16_inputs (weights re-stored for
+// speed) x is rounded to bf16, and f16 weights to bf16 too, so the double
+// sum is of those rounded values. Shapes with partial row blocks, partial
+// panels, k not a multiple of 32, several row tasks.
+TEST(Kernels, AmxMatmulAgreesWithDoubleSum) {
+  if (!amx_bf16_available()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or PRISM_AMX=off)";
+  auto bf16 = [](float f) { return formats::bf16_to_f32(formats::f32_to_bf16(f)); };
+  ThreadPool pool(2);
+  for (auto [m, n, k] : {std::array<std::int64_t, 3>{8, 32, 32}, {9, 33, 7}, {130, 70, 300}, {17, 5, 600},
+                         {600, 96, 1030}}) {
+    for (auto [dtype, rounded] : {std::pair{formats::DType::BF16, false}, std::pair{formats::DType::BF16, true},
+                                  std::pair{formats::DType::F16, true}}) {
+      auto x = random_vector(m * k, 31), wf = random_vector(n * k, 32), bias = random_vector(n, 33);
+      std::vector<std::uint16_t> w16(wf.size());
+      for (std::size_t i = 0; i < wf.size(); ++i) {
+        w16[i] = dtype == formats::DType::BF16 ? formats::f32_to_bf16(wf[i]) : formats::f32_to_f16(wf[i]);
+        wf[i] = dtype == formats::DType::BF16 ? formats::bf16_to_f32(w16[i]) : bf16(formats::f16_to_f32(w16[i]));
+      }
+      tensor::MatrixView w{dtype, w16.data(), n, k};
+      w.bf16_inputs = rounded;
+      ASSERT_TRUE(amx_takes(w));
+      std::vector<float> y(m * n, -1.0f);
+      matmul(pool, x.data(), m, w, bias.data(), y.data());
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+          double ref = bias[j];
+          for (std::int64_t l = 0; l < k; ++l)
+            ref += static_cast<double>(rounded ? bf16(x[i * k + l]) : x[i * k + l]) * wf[j * k + l];
+          ASSERT_NEAR(y[i * n + j], ref, 2e-6 * std::sqrt(static_cast<double>(k)) * (1 + std::abs(ref)))
+              << formats::dtype_name(dtype) << (rounded ? " rounded " : " ") << m << "x" << n << "x" << k << " at "
+              << i << "," << j;
+        }
+    }
+  }
+  tensor::MatrixView f16{formats::DType::F16, nullptr, 1, 1};
+  EXPECT_FALSE(amx_takes(f16)) << "f16 weights keep the exact float32 path unless re-stored for speed";
 }
 
 // The panel path (many rows, AVX-512 or AVX2) against a double-precision sum, over
@@ -157,6 +205,48 @@ TEST(Kernels, OpsMatchFormulas) {
   EXPECT_FLOAT_EQ(v[0], 0);
   EXPECT_FLOAT_EQ(v[2], 1);
   EXPECT_FLOAT_EQ(v[3], 1);
+}
+
+// The vectorized exp-based steps against double-precision formulas, over
+// lengths with tails and inputs out to where exp saturates.
+TEST(Kernels, VectorMathVariantsMatchDoubleFormulas) {
+  using InPlace = void (*)(float*, std::int64_t);
+  using Gated = void (*)(float*, const float*, std::int64_t);
+  struct Variant {
+    const char* name;
+    InPlace softmax;
+    InPlace gelu;
+    Gated silu;
+  };
+  std::vector<Variant> variants;
+  if (__builtin_cpu_supports("avx512f")) variants.push_back({"avx512", softmax_avx512, gelu_tanh_avx512, silu_mul_avx512});
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    variants.push_back({"avx2", softmax_avx2, gelu_tanh_avx2, silu_mul_avx2});
+  if (variants.empty()) GTEST_SKIP() << "neither AVX-512 nor AVX2 on this CPU";
+  for (const auto& v : variants)
+    for (std::int64_t n : {1, 7, 16, 17, 100, 1024}) {
+      auto x = random_vector(n, 41), up = random_vector(n, 42);
+      for (std::int64_t i = 0; i < n; ++i) x[i] *= (i % 5 == 0 ? 60.0f : 6.0f);  // some far out
+      // softmax
+      auto s = x;
+      v.softmax(s.data(), n);
+      double mx = -1e30, sum = 0;
+      for (float f : x) mx = std::max<double>(mx, f);
+      for (float f : x) sum += std::exp(f - mx);
+      for (std::int64_t i = 0; i < n; ++i)
+        ASSERT_NEAR(s[i], std::exp(x[i] - mx) / sum, 2e-7 + 1e-6 * std::exp(x[i] - mx) / sum) << v.name << " " << n;
+      // gelu (tanh form), silu · up
+      auto g = x, si = x;
+      v.gelu(g.data(), n);
+      v.silu(si.data(), up.data(), n);
+      for (std::int64_t i = 0; i < n; ++i) {
+        const double a = x[i];
+        const double gelu = 0.5 * a * (1 + std::tanh(0.7978845608028654 * (a + 0.044715 * a * a * a)));
+        const double silu = a / (1 + std::exp(-a)) * up[i];
+        ASSERT_NEAR(g[i], gelu, 1e-6 * (1 + std::abs(gelu))) << v.name << " gelu(" << a << ")";
+        ASSERT_NEAR(si[i], silu, 1e-6 * (1 + std::abs(silu))) << v.name << " silu(" << a << ")";
+      }
+    }
 }
 
 TEST(ThreadPool, RunsEveryTaskOnce) {
