@@ -21,7 +21,7 @@ namespace {
 using nlohmann::ordered_json;
 
 struct BenchOptions {
-  std::string model, weights, image, parallel;
+  std::string model, mmproj, weights, image, parallel;
   int threads = 2;
   runtime::BenchmarkOptions run;
   bool json_output = false;
@@ -137,8 +137,9 @@ int bench(BenchOptions o) {
   o.run.measure_bandwidth = !o.no_bandwidth;
   o.run.progress = [](const std::string& line) { std::cerr << "bench: " << line << "\n"; };
   std::cerr << "bench: loading " << o.model << "\n";
-  const auto engine = runtime::VlmEngine::load(hub::resolve_model_path(o.model), o.threads,
-                                               models::parse_weight_format(o.weights));
+  const auto engine = runtime::VlmEngine::load(
+      hub::resolve_model_path(o.model), o.threads, models::parse_weight_format(o.weights),
+      o.mmproj.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.mmproj));
   const auto report = runtime::run_benchmark(*engine, o.run);
   const auto j = report_json(o, report);
   if (o.json_output) std::cout << j.dump() << "\n";
@@ -156,6 +157,8 @@ void register_bench_command(CLI::App& app) {
   cmd->add_option("--prompt", opt->run.prompt_tokens, "Prompt tokens (random ordinary tokens)")->check(CLI::PositiveNumber);
   cmd->add_option("--gen", opt->run.gen_tokens, "Generated tokens (greedy)")->check(CLI::PositiveNumber);
   cmd->add_option("--reps", opt->run.reps, "Repetitions; medians and spread are reported")->check(CLI::PositiveNumber);
+  cmd->add_option("--mmproj", opt->mmproj,
+                  "The vision mmproj .gguf of a GGUF model (default: the mmproj file beside it, if one)");
   cmd->add_option("--image", opt->image, "Image file: its tiles are encoded and its tokens join the prompt");
   cmd->add_option("--parallel", opt->parallel, "Stream counts to run at once, e.g. 1,4,16");
   cmd->add_option("--weights", opt->weights, "Re-store weights at load: q8_0 (text decoder), bf16 (decoder, vision tower, connector: AMX where present), or none (default)");

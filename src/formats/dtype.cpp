@@ -11,12 +11,14 @@ std::size_t dtype_size(DType t) {
     case DType::F16: return 2;
     case DType::BF16: return 2;
     case DType::Q8_0: throw Error("Q8_0 is a block type: it has no element size");
+    case DType::Q4_0: throw Error("Q4_0 is a block type: it has no element size");
   }
   return 0;
 }
 
 std::size_t dtype_row_bytes(DType t, std::int64_t cols) {
   if (t == DType::Q8_0) return ggml_row_bytes(GgmlType::Q8_0, cols);
+  if (t == DType::Q4_0) return ggml_row_bytes(GgmlType::Q4_0, cols);
   return static_cast<std::size_t>(cols) * dtype_size(t);
 }
 
@@ -26,6 +28,7 @@ std::string_view dtype_name(DType t) {
     case DType::F16: return "F16";
     case DType::BF16: return "BF16";
     case DType::Q8_0: return "Q8_0";
+    case DType::Q4_0: return "Q4_0";
   }
   return "?";
 }

@@ -1,6 +1,7 @@
 // Element types a checkpoint may store, and their conversions to float32.
-// Q8_0 is a block type (GGUF's: 32 int8 values and one f16 scale per block),
-// held by matrices prism quantizes itself or maps from a GGUF file.
+// Q8_0 and Q4_0 are block types (GGUF's: 32 int8 or 4-bit values and one
+// f16 scale per block), held by matrices prism quantizes itself or maps
+// from a GGUF file.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 
 namespace prism::formats {
 
-enum class DType { F32, F16, BF16, Q8_0 };
+enum class DType { F32, F16, BF16, Q8_0, Q4_0 };
 
 // Bytes per element of an element type; block types throw (use dtype_row_bytes).
 std::size_t dtype_size(DType t);

@@ -47,6 +47,8 @@ void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::Matr
   if (m >= kTileRows && amx_takes(w) && amx_bf16_available()) return matmul_amx_bf16(pool, x, m, w, bias, y);
   if (m >= kTileRows && panel_gemm_available()) return matmul_panels(pool, x, m, w, bias, y);
   if (w.dtype == tensor::DType::Q8_0 && m < kTileRows) return matmul_q8_0(pool, x, m, w, bias, y);
+  if (w.dtype == tensor::DType::Q4_0 && m < kTileRows && q8_0_vnni_available())
+    return matmul_q4_0_vnni(pool, x, m, w, bias, y);
   if (m < kTileRows && half_matvec_available(w.dtype)) return matmul_half_rows(pool, x, m, w, bias, y);
   const std::int64_t n = w.rows, k = w.cols;
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;

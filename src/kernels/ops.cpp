@@ -73,6 +73,12 @@ void silu_mul(float* gate, const float* up, std::int64_t n) {
   }
 }
 
+void axpy(float a, const float* x, float* y, std::int64_t n) {
+  if (vector_isa() == VectorIsa::Avx512) return axpy_avx512(a, x, y, n);
+  if (vector_isa() == VectorIsa::Avx2) return axpy_avx2(a, x, y, n);
+  for (std::int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
 void add(float* x, const float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) x[i] += y[i];
 }

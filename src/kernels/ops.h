@@ -25,6 +25,9 @@ void silu_mul(float* gate, const float* up, std::int64_t n);
 // x += y
 void add(float* x, const float* y, std::int64_t n);
 
+// y += a · x (attention's weighted sum of values, one key at a time).
+void axpy(float a, const float* x, float* y, std::int64_t n);
+
 // Rotary position embedding (Llama "rotate half" layout) of one head vector,
 // given cos/sin of the position for the first head_dim/2 frequencies.
 void rope_rotate_half(float* v, const float* cos, const float* sin, std::int64_t head_dim);

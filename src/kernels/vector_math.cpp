@@ -153,4 +153,20 @@ __attribute__((target("avx2,fma"))) void silu_mul_avx2(float* gate, const float*
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+__attribute__((target("avx512f"))) void axpy_avx512(float a, const float* x, float* y, std::int64_t n) {
+  const __m512 av = _mm512_set1_ps(a);
+  for (std::int64_t i = 0; i < n; i += 16) {
+    const __mmask16 live = n - i >= 16 ? 0xffff : static_cast<__mmask16>((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(y + i, live,
+                          _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(live, x + i), _mm512_maskz_loadu_ps(live, y + i)));
+  }
+}
+
+__attribute__((target("avx2,fma"))) void axpy_avx2(float a, const float* x, float* y, std::int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
 }  // namespace prism::kernels

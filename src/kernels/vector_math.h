@@ -1,4 +1,5 @@
-// exp-based element-wise steps (softmax, gelu, silu) on whole vectors: the
+// Element-wise steps on whole vectors, exp-based ones (softmax, gelu, silu)
+// and attention's y += a·x: the
 // vision encoder's attention takes 1024 exps per query row and its MLP a
 // tanh per activation, and through libm's scalar expf/tanhf they were half
 // of an image tile's time on AMX. exp is computed as 2^n · p(r) with
@@ -19,5 +20,8 @@ void silu_mul_avx512(float* gate, const float* up, std::int64_t n);
 void softmax_avx2(float* x, std::int64_t n);
 void gelu_tanh_avx2(float* x, std::int64_t n);
 void silu_mul_avx2(float* gate, const float* up, std::int64_t n);
+// y += a · x (ops.h axpy).
+void axpy_avx512(float a, const float* x, float* y, std::int64_t n);
+void axpy_avx2(float a, const float* x, float* y, std::int64_t n);
 
 }  // namespace prism::kernels

@@ -114,12 +114,7 @@ void attention(kernels::ThreadPool& pool, const AttentionShape& s, const float* 
         kernels::softmax(sc, n);
         float* o = out + (i0 + a) * s.out_stride + h * s.head_dim;
         std::fill(o, o + s.head_dim, 0.0f);
-        for (std::int64_t t = 0; t < n; ++t) {
-          const float p = sc[t];
-          const float* __restrict vt = vh + t * s.kv_stride;
-          float* __restrict od = o;
-          for (std::int64_t d = 0; d < s.head_dim; ++d) od[d] += p * vt[d];
-        }
+        for (std::int64_t t = 0; t < n; ++t) kernels::axpy(sc[t], vh + t * s.kv_stride, o, s.head_dim);
       }
     }
   });

@@ -117,6 +117,7 @@ std::optional<formats::DType> engine_dtype(GgmlType t) {
     case GgmlType::F16: return formats::DType::F16;
     case GgmlType::BF16: return formats::DType::BF16;
     case GgmlType::Q8_0: return formats::DType::Q8_0;  // same 34-byte block (formats/dtype.h)
+    case GgmlType::Q4_0: return formats::DType::Q4_0;  // same 18-byte block
     default: return std::nullopt;
   }
 }

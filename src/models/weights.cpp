@@ -125,7 +125,7 @@ std::string expand(const char* name, int layer) {
 
 // How a matrix's data must be aligned for the kernels' loads.
 std::size_t dtype_alignment(formats::DType t) {
-  return t == formats::DType::Q8_0 ? alignof(std::uint16_t) : formats::dtype_size(t);
+  return t == formats::DType::Q8_0 || t == formats::DType::Q4_0 ? alignof(std::uint16_t) : formats::dtype_size(t);
 }
 
 class Binder {

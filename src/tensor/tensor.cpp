@@ -36,6 +36,9 @@ void convert_to_f32(DType dtype, const void* src, std::size_t n, float* out) {
     case DType::Q8_0:
       formats::dequantize_row(formats::GgmlType::Q8_0, src, static_cast<std::int64_t>(n), out);
       return;
+    case DType::Q4_0:
+      formats::dequantize_row(formats::GgmlType::Q4_0, src, static_cast<std::int64_t>(n), out);
+      return;
   }
 }
 

@@ -177,6 +177,14 @@ TEST(GgufModel, Q8_0MatricesStayQ8_0) {
   EXPECT_EQ(model->weights().vision.position_embedding.dtype, formats::DType::F32);  // the converter keeps embeddings F32
 }
 
+TEST(GgufModel, Q4_0MatricesStayQ4_0) {
+  const auto& files = exported("tiny-a", GgmlType::Q4_0);
+  auto model = SmolVlmModel::load_gguf(files.text, files.mmproj, 1);
+  for (const auto& layer : model->weights().text.layers)
+    for (const Matrix* m : layer.matrices())
+      EXPECT_EQ(m->dtype, m->cols % 32 == 0 ? formats::DType::Q4_0 : formats::DType::F16);
+}
+
 TEST(GgufModel, TextOnlyLoadsAndRefusesImages) {
   const auto& files = exported("tiny-a", GgmlType::F32);
   auto model = SmolVlmModel::load_gguf(files.text, std::nullopt, 1);

@@ -235,6 +235,10 @@ TEST(Kernels, VectorMathVariantsMatchDoubleFormulas) {
       for (float f : x) sum += std::exp(f - mx);
       for (std::int64_t i = 0; i < n; ++i)
         ASSERT_NEAR(s[i], std::exp(x[i] - mx) / sum, 2e-7 + 1e-6 * std::exp(x[i] - mx) / sum) << v.name << " " << n;
+      // y += a·x
+      auto ax = up;
+      (v.softmax == softmax_avx512 ? axpy_avx512 : axpy_avx2)(0.75f, x.data(), ax.data(), n);
+      for (std::int64_t i = 0; i < n; ++i) ASSERT_FLOAT_EQ(ax[i], std::fma(0.75f, x[i], up[i])) << v.name << " axpy";
       // gelu (tanh form), silu · up
       auto g = x, si = x;
       v.gelu(g.data(), n);

@@ -61,16 +61,24 @@ TEST(Q8_0, MatrixRowsConvertThroughTheView) {
 
 TEST(Q8_0, DotVariantsAgree) {
   for (std::int64_t blocks : {1, 2, 3, 18, 48}) {
-    auto w = normal_vector(blocks * 32, 3), x = normal_vector(blocks * 32, 4);
-    std::vector<BlockQ8_0> wq(blocks);
-    quantize_rows(w.data(), 1, blocks * 32, wq.data());
+    auto w = normal_vector(4 * blocks * 32, 3), x = normal_vector(blocks * 32, 4);
+    w[5] = -127.0f * 4;  // a row whose largest weight quantizes to -127 (the widest unsigned offset)
+    std::vector<BlockQ8_0> wq(4 * blocks);
+    quantize_rows(w.data(), 4, blocks * 32, wq.data());
     kernels::QuantizedRow xq;
     kernels::quantize_activations(x.data(), blocks * 32, xq);
-    const float ref = kernels::dot_q8_0_portable(wq.data(), xq.q.data(), xq.scale.data(), blocks);
+    float ref[4];
+    for (int r = 0; r < 4; ++r)
+      ref[r] = kernels::dot_q8_0_portable(wq.data() + r * blocks, xq.q.data(), xq.scale.data(), blocks);
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
-      EXPECT_NEAR(kernels::dot_q8_0_avx2(wq.data(), xq.q.data(), xq.scale.data(), blocks), ref,
-                  1e-5 * (1 + std::abs(ref)))
+      EXPECT_NEAR(kernels::dot_q8_0_avx2(wq.data(), xq.q.data(), xq.scale.data(), blocks), ref[0],
+                  1e-5 * (1 + std::abs(ref[0])))
           << blocks;
+    }
+    if (kernels::q8_0_vnni_available()) {
+      float got[4];
+      kernels::dot4_q8_0_vnni(wq.data(), blocks, xq, blocks, got);
+      for (int r = 0; r < 4; ++r) EXPECT_NEAR(got[r], ref[r], 1e-5 * (1 + std::abs(ref[r]))) << blocks << " row " << r;
     }
   }
 }
@@ -109,9 +117,49 @@ TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
   }
 }
 
+// Q4_0 matrices (as llama.cpp's files hold them) on the VNNI decode kernel:
+// every row count (a multiple of 4 and the ragged tail) against double sums
+// over the dequantized weights, within the bound x's 8-bit rounding allows.
+TEST(Q4_0, MatmulMatchesTheDequantizedMatrix) {
+  kernels::ThreadPool pool(2);
+  const std::int64_t n = 70, k = 96;
+  auto w = normal_vector(n * k, 15), bias = normal_vector(n, 16);
+  const std::size_t row_bytes = formats::ggml_row_bytes(formats::GgmlType::Q4_0, k);
+  std::vector<std::byte> blocks(n * row_bytes);
+  std::vector<float> wd(n * k);
+  for (std::int64_t r = 0; r < n; ++r) {
+    formats::quantize_row(formats::GgmlType::Q4_0, w.data() + r * k, k, blocks.data() + r * row_bytes);
+    formats::dequantize_row(formats::GgmlType::Q4_0, blocks.data() + r * row_bytes, k, wd.data() + r * k);
+  }
+  const tensor::MatrixView view{formats::DType::Q4_0, blocks.data(), n, k};
+  std::vector<float> row(k);
+  view.row_to_f32(3, row.data());
+  EXPECT_TRUE(std::equal(row.begin(), row.end(), wd.begin() + 3 * k));
+  for (std::int64_t m : {1, 3, 7, 8, 20}) {
+    auto x = normal_vector(m * k, 17 + static_cast<std::uint32_t>(m));
+    std::vector<float> y(m * n);
+    kernels::matmul(pool, x.data(), m, view, bias.data(), y.data());
+    for (std::int64_t i = 0; i < m; ++i)
+      for (std::int64_t j = 0; j < n; ++j) {
+        double ref = bias[j], bound = 1e-4 * std::sqrt(static_cast<double>(k));
+        for (std::int64_t b = 0; b < k / 32; ++b) {
+          double amax = 0, wsum = 0;
+          for (std::int64_t l = b * 32; l < b * 32 + 32; ++l) {
+            ref += static_cast<double>(x[i * k + l]) * wd[j * k + l];
+            amax = std::max(amax, static_cast<double>(std::abs(x[i * k + l])));
+            wsum += std::abs(wd[j * k + l]);
+          }
+          bound += amax / 127.0 * 0.5 * wsum;
+        }
+        ASSERT_NEAR(y[i * n + j], ref, bound) << "m " << m << " at " << i << "," << j;
+      }
+  }
+}
+
 TEST(WeightFormat, NamesParse) {
   EXPECT_EQ(parse_weight_format("q8_0"), formats::DType::Q8_0);
   EXPECT_EQ(parse_weight_format("Q8_0"), formats::DType::Q8_0);
+  EXPECT_EQ(parse_weight_format("bf16"), formats::DType::BF16);
   EXPECT_EQ(parse_weight_format(""), std::nullopt);
   EXPECT_EQ(parse_weight_format("none"), std::nullopt);
   EXPECT_THROW(parse_weight_format("q4_k"), InvalidInput);
