@@ -161,9 +161,14 @@ __attribute__((target("amx-tile,amx-bf16"))) void panel_rows(const std::uint16_t
   }
 }
 
-// bf16 planes x is split into: three keep float32 precision.
+bool quantized(tensor::DType t) { return t == tensor::DType::Q8_0 || t == tensor::DType::Q4_0; }
+
+// bf16 planes x is split into: three keep float32 precision; one where the
+// weights were re-stored for speed, or are 8- or 4-bit blocks (bf16's
+// 2^-9 relative rounding is below their own step of 1/127 or 1/7 of a
+// block's range, and the decode kernels round x to int8 anyway).
 int x_parts(const tensor::MatrixView& w) {
-  return w.bf16_inputs ? 1 : 3;
+  return w.bf16_inputs || quantized(w.dtype) ? 1 : 3;
 }
 
 }  // namespace
@@ -181,7 +186,7 @@ bool amx_bf16_available() {
 }
 
 bool amx_takes(const tensor::MatrixView& w) {
-  return w.dtype == tensor::DType::BF16 || (w.dtype == tensor::DType::F16 && w.bf16_inputs);
+  return w.dtype == tensor::DType::BF16 || quantized(w.dtype) || (w.dtype == tensor::DType::F16 && w.bf16_inputs);
 }
 
 void matmul_amx_bf16(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w,

@@ -14,6 +14,7 @@
 #include "fixture_case.h"
 #include "formats/dtype.h"
 #include "core/error.h"
+#include "kernels/amx_gemm.h"
 #include "kernels/matmul.h"
 #include "kernels/panel_gemm.h"
 #include "kernels/q8_0_matvec.h"
@@ -83,6 +84,15 @@ TEST(Q8_0, DotVariantsAgree) {
   }
 }
 
+// Σ |x_il · w_jl|: many rows of a quantized matrix on AMX round both x and
+// the dequantized weights to bf16 (2^-9 each, relative).
+double abs_products(const std::vector<float>& x, const std::vector<float>& w, std::int64_t i, std::int64_t j,
+                    std::int64_t k) {
+  double sum = 0;
+  for (std::int64_t l = 0; l < k; ++l) sum += std::abs(static_cast<double>(x[i * k + l]) * w[j * k + l]);
+  return sum;
+}
+
 // matmul on a Q8_0 matrix, decode-sized (int8 kernel) and prompt-sized
 // (panels of widened rows), against double sums over the dequantized
 // weights. The int8 path also rounds x to 8 bits per block of 32: its error
@@ -112,6 +122,7 @@ TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
           }
           if (m < kernels::kTileRows || !kernels::panel_gemm_available()) bound += amax / 127.0 * 0.5 * wsum;
         }
+        if (m >= kernels::kTileRows && kernels::amx_bf16_available()) bound += abs_products(x, wd, i, j, k) / 256;
         ASSERT_NEAR(y[i * n + j], ref, bound) << "m " << m << " at " << i << "," << j;
       }
   }
@@ -151,6 +162,7 @@ TEST(Q4_0, MatmulMatchesTheDequantizedMatrix) {
           }
           bound += amax / 127.0 * 0.5 * wsum;
         }
+        if (m >= kernels::kTileRows && kernels::amx_bf16_available()) bound += abs_products(x, wd, i, j, k) / 256;
         ASSERT_NEAR(y[i * n + j], ref, bound) << "m " << m << " at " << i << "," << j;
       }
   }
