@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "kernels/horizontal_sum.h"
+
 namespace prism::kernels {
 
 float dot_portable(const float* a, const float* b, std::int64_t n) {
@@ -24,11 +26,7 @@ __attribute__((target("avx2,fma"))) float dot_avx2(const float* a, const float* 
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
   for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-  __m256 acc = _mm256_add_ps(acc0, acc1);
-  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  float s = _mm_cvtss_f32(lo);
+  float s = hsum256(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) s += a[i] * b[i];
   return s;
 }
@@ -59,17 +57,6 @@ void dot4x4_portable(const float* a, std::int64_t lda, const float* b, std::int6
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 4; ++j) out[i * 4 + j] = dot_portable(a + i * lda, b + j * ldb, n);
 }
-
-namespace {
-
-__attribute__((target("avx2,fma"))) float hsum256(__m256 v) {
-  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
-}
-
-}  // namespace
 
 __attribute__((target("avx2,fma"))) void dot4x4_avx2(const float* a, std::int64_t lda, const float* b,
                                                      std::int64_t ldb, std::int64_t n, float* out) {

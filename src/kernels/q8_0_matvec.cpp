@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "formats/dtype.h"
+#include "kernels/horizontal_sum.h"
 
 namespace prism::kernels {
 namespace {
@@ -91,45 +92,67 @@ __attribute__((target("avx2,fma,f16c"))) float dot_q8_0_avx2(const formats::Bloc
     const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w0, w0), _mm256_sign_epi8(x0, w0)), ones);
     acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(w[b].d) * xs[b]), _mm256_cvtepi32_ps(p0), acc0);
   }
-  const __m256 acc = _mm256_add_ps(acc0, acc1);
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+  return hsum256(_mm256_add_ps(acc0, acc1));
 }
 
 namespace {
-
-__attribute__((target("avx2"))) float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // An int32 vector whose lanes sum to `v` (lane 0 holds it): a block's
 // dot product starts from it to take the weights' offset back out.
 __attribute__((target("avx2"))) inline __m256i lane0(std::int32_t v) { return _mm256_setr_epi32(v, 0, 0, 0, 0, 0, 0, 0); }
 
-// One block of one row: acc += w.d · x.scale · Σ (w + 128) · x, from `start`.
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline __m256 vnni_block(const formats::BlockQ8_0& blk,
-                                                                                      __m256i xv, __m256i start,
-                                                                                      float xs, __m256 acc) {
-  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
-  const __m256i wv = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs)), flip);
-  const __m256i p = _mm256_dpbusd_epi32(start, wv, xv);
-  return _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blk.d) * xs), _mm256_cvtepi32_ps(p), acc);
-}
+// A block's 32 weights plus an offset that makes them unsigned bytes, as
+// vpdpbusd takes them, with the offset and how often (in blocks) a row's
+// prefetch reaches a new cache line.
+struct Q8_0Vnni {
+  static constexpr std::int32_t kOffset = 128;  // w XOR 0x80 = w + 128
+  static constexpr std::int64_t kPrefetchEvery = 2, kAhead = kPrefetchBlocks;
+  __attribute__((target("avx2"))) static __m256i unsigned_weights(const formats::BlockQ8_0& blk) {
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    return _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs)), flip);
+  }
+};
+struct Q4_0Vnni {
+  static constexpr std::int32_t kOffset = 8;  // nibbles hold w + 8; low ones are elements 0-15
+  static constexpr std::int64_t kPrefetchEvery = 4, kAhead = kPrefetchBlocksQ4;
+  __attribute__((target("avx2"))) static __m256i unsigned_weights(const formats::BlockQ4_0& blk) {
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
+    const __m128i lo = _mm_and_si128(packed, low4), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low4);
+    return _mm256_set_m128i(hi, lo);
+  }
+};
 
-// One Q4_0 block of one row: its nibbles are w + 8, already unsigned; low
-// nibbles are elements 0-15, high ones 16-31.
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline __m256 vnni_block_q4_0(
-    const formats::BlockQ4_0& blk, __m256i xv, __m256i start, float xs, __m256 acc) {
-  const __m128i low4 = _mm_set1_epi8(0x0f);
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.qs));
-  const __m128i lo = _mm_and_si128(packed, low4), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low4);
-  const __m256i p = _mm256_dpbusd_epi32(start, _mm256_set_m128i(hi, lo), xv);
-  return _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blk.d) * xs), _mm256_cvtepi32_ps(p), acc);
+// Four rows `row_blocks` apart against one x: per block and row one
+// vpdpbusd of the unsigned weights with x, started at -offset · Σ x so the
+// offset comes back out exactly in int32, then scaled by w.d · x.scale.
+template <typename Traits, typename Block>
+__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline void dot4_vnni(const Block* w,
+                                                                                   std::int64_t row_blocks,
+                                                                                   const QuantizedRow& x,
+                                                                                   std::int64_t blocks, float* out) {
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  const Block* rows[4] = {w, w + row_blocks, w + 2 * row_blocks, w + 3 * row_blocks};
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    if (b % Traits::kPrefetchEvery == 0)
+      // The four rows are four streams the hardware prefetcher does not run
+      // far enough ahead on: fetch ~4 KB ahead of each (past a short row's
+      // end that is the next rows'; past the matrix's, a harmless hint).
+#pragma GCC unroll 4
+      for (const Block* row : rows) _mm_prefetch(reinterpret_cast<const char*>(row + b + Traits::kAhead), _MM_HINT_T0);
+    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32));
+    const __m256i start = lane0(-Traits::kOffset * x.sum[static_cast<std::size_t>(b)]);
+    const float xs = x.scale[static_cast<std::size_t>(b)];
+    // Unrolled, so that the four accumulators stay in registers.
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const Block& blk = rows[r][b];
+      const __m256i p = _mm256_dpbusd_epi32(start, Traits::unsigned_weights(blk), xv);
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blk.d) * xs), _mm256_cvtepi32_ps(p), acc[r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) out[r] = hsum256(acc[r]);
 }
 
 }  // namespace
@@ -143,63 +166,14 @@ bool q8_0_vnni_available() {
   return available;
 }
 
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) void dot4_q8_0_vnni(const formats::BlockQ8_0* w,
-                                                                                  std::int64_t row_blocks,
-                                                                                  const QuantizedRow& x,
-                                                                                  std::int64_t blocks, float* out) {
-  // (w XOR 0x80) is w + 128 as an unsigned byte; starting each block's sum
-  // at -128 · Σ x takes the 128 back out, exactly, in int32.
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-  const formats::BlockQ8_0 *w0 = w, *w1 = w + row_blocks, *w2 = w + 2 * row_blocks, *w3 = w + 3 * row_blocks;
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32));
-    const __m256i start = lane0(-128 * x.sum[static_cast<std::size_t>(b)]);
-    const float xs = x.scale[static_cast<std::size_t>(b)];
-    if ((b & 1) == 0) {
-      // The four rows are four streams the hardware prefetcher does not run
-      // far enough ahead on: fetch ~4 KB ahead of each (past a short row's
-      // end that is the next rows'; past the matrix's, a harmless hint).
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + b + kPrefetchBlocks), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + b + kPrefetchBlocks), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + b + kPrefetchBlocks), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + b + kPrefetchBlocks), _MM_HINT_T0);
-    }
-    a0 = vnni_block(w0[b], xv, start, xs, a0);
-    a1 = vnni_block(w1[b], xv, start, xs, a1);
-    a2 = vnni_block(w2[b], xv, start, xs, a2);
-    a3 = vnni_block(w3[b], xv, start, xs, a3);
-  }
-  out[0] = hsum256(a0);
-  out[1] = hsum256(a1);
-  out[2] = hsum256(a2);
-  out[3] = hsum256(a3);
+void dot4_q8_0_vnni(const formats::BlockQ8_0* w, std::int64_t row_blocks, const QuantizedRow& x, std::int64_t blocks,
+                    float* out) {
+  dot4_vnni<Q8_0Vnni>(w, row_blocks, x, blocks, out);
 }
 
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) void dot4_q4_0_vnni(const formats::BlockQ4_0* w,
-                                                                                  std::int64_t row_blocks,
-                                                                                  const QuantizedRow& x,
-                                                                                  std::int64_t blocks, float* out) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-  const formats::BlockQ4_0 *w0 = w, *w1 = w + row_blocks, *w2 = w + 2 * row_blocks, *w3 = w + 3 * row_blocks;
-  for (std::int64_t b = 0; b < blocks; ++b) {
-    if ((b & 3) == 0) {  // 4 blocks are 72 bytes: one line of each row, ~4 KB ahead
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + b + kPrefetchBlocksQ4), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + b + kPrefetchBlocksQ4), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + b + kPrefetchBlocksQ4), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + b + kPrefetchBlocksQ4), _MM_HINT_T0);
-    }
-    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32));
-    const __m256i start = lane0(-8 * x.sum[static_cast<std::size_t>(b)]);
-    const float xs = x.scale[static_cast<std::size_t>(b)];
-    a0 = vnni_block_q4_0(w0[b], xv, start, xs, a0);
-    a1 = vnni_block_q4_0(w1[b], xv, start, xs, a1);
-    a2 = vnni_block_q4_0(w2[b], xv, start, xs, a2);
-    a3 = vnni_block_q4_0(w3[b], xv, start, xs, a3);
-  }
-  out[0] = hsum256(a0);
-  out[1] = hsum256(a1);
-  out[2] = hsum256(a2);
-  out[3] = hsum256(a3);
+void dot4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, const QuantizedRow& x, std::int64_t blocks,
+                    float* out) {
+  dot4_vnni<Q4_0Vnni>(w, row_blocks, x, blocks, out);
 }
 
 void matmul_q4_0_vnni(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,

@@ -93,21 +93,17 @@ double abs_products(const std::vector<float>& x, const std::vector<float>& w, st
   return sum;
 }
 
-// matmul on a Q8_0 matrix, decode-sized (int8 kernel) and prompt-sized
-// (panels of widened rows), against double sums over the dequantized
-// weights. The int8 path also rounds x to 8 bits per block of 32: its error
-// is bounded by half an x step times Σ|w| of each block.
-TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
+// matmul on a block-quantized matrix (n x k) for decode-sized m (int8
+// kernels) and prompt-sized m (AMX, or float32 panels of widened rows)
+// against double sums over the dequantized weights `wd`. The int8 kernels
+// round x to 8 bits per block of 32: their error is bounded by half an x
+// step times Σ|w| of each block; AMX rounds x and the weights to bf16.
+void expect_matmul_matches_dequantized(const tensor::MatrixView& view, const std::vector<float>& wd,
+                                       const std::vector<float>& bias, std::uint32_t seed) {
   kernels::ThreadPool pool(2);
-  const std::int64_t n = 70, k = 96;
-  auto w = normal_vector(n * k, 5), bias = normal_vector(n, 6);
-  std::vector<BlockQ8_0> blocks(n * k / 32);
-  quantize_rows(w.data(), n, k, blocks.data());
-  std::vector<float> wd(n * k);
-  dequantize_rows(blocks.data(), n, k, wd.data());
-  const tensor::MatrixView view{formats::DType::Q8_0, blocks.data(), n, k};
+  const std::int64_t n = view.rows, k = view.cols;
   for (std::int64_t m : {1, 3, 7, 8, 20}) {
-    auto x = normal_vector(m * k, 7 + static_cast<std::uint32_t>(m));
+    auto x = normal_vector(m * k, seed + static_cast<std::uint32_t>(m));
     std::vector<float> y(m * n);
     kernels::matmul(pool, x.data(), m, view, bias.data(), y.data());
     for (std::int64_t i = 0; i < m; ++i)
@@ -123,16 +119,25 @@ TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
           if (m < kernels::kTileRows || !kernels::panel_gemm_available()) bound += amax / 127.0 * 0.5 * wsum;
         }
         if (m >= kernels::kTileRows && kernels::amx_bf16_available()) bound += abs_products(x, wd, i, j, k) / 256;
-        ASSERT_NEAR(y[i * n + j], ref, bound) << "m " << m << " at " << i << "," << j;
+        ASSERT_NEAR(y[i * n + j], ref, bound) << formats::dtype_name(view.dtype) << " m " << m << " at " << i << ","
+                                              << j;
       }
   }
 }
 
-// Q4_0 matrices (as llama.cpp's files hold them) on the VNNI decode kernel:
-// every row count (a multiple of 4 and the ragged tail) against double sums
-// over the dequantized weights, within the bound x's 8-bit rounding allows.
+TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
+  const std::int64_t n = 70, k = 96;
+  auto w = normal_vector(n * k, 5), bias = normal_vector(n, 6);
+  std::vector<BlockQ8_0> blocks(n * k / 32);
+  quantize_rows(w.data(), n, k, blocks.data());
+  std::vector<float> wd(n * k);
+  dequantize_rows(blocks.data(), n, k, wd.data());
+  expect_matmul_matches_dequantized({formats::DType::Q8_0, blocks.data(), n, k}, wd, bias, 7);
+}
+
+// Q4_0 matrices as llama.cpp's files hold them (the VNNI decode kernel where
+// the CPU has it: 70 rows leave a ragged tail after the groups of 4).
 TEST(Q4_0, MatmulMatchesTheDequantizedMatrix) {
-  kernels::ThreadPool pool(2);
   const std::int64_t n = 70, k = 96;
   auto w = normal_vector(n * k, 15), bias = normal_vector(n, 16);
   const std::size_t row_bytes = formats::ggml_row_bytes(formats::GgmlType::Q4_0, k);
@@ -146,26 +151,7 @@ TEST(Q4_0, MatmulMatchesTheDequantizedMatrix) {
   std::vector<float> row(k);
   view.row_to_f32(3, row.data());
   EXPECT_TRUE(std::equal(row.begin(), row.end(), wd.begin() + 3 * k));
-  for (std::int64_t m : {1, 3, 7, 8, 20}) {
-    auto x = normal_vector(m * k, 17 + static_cast<std::uint32_t>(m));
-    std::vector<float> y(m * n);
-    kernels::matmul(pool, x.data(), m, view, bias.data(), y.data());
-    for (std::int64_t i = 0; i < m; ++i)
-      for (std::int64_t j = 0; j < n; ++j) {
-        double ref = bias[j], bound = 1e-4 * std::sqrt(static_cast<double>(k));
-        for (std::int64_t b = 0; b < k / 32; ++b) {
-          double amax = 0, wsum = 0;
-          for (std::int64_t l = b * 32; l < b * 32 + 32; ++l) {
-            ref += static_cast<double>(x[i * k + l]) * wd[j * k + l];
-            amax = std::max(amax, static_cast<double>(std::abs(x[i * k + l])));
-            wsum += std::abs(wd[j * k + l]);
-          }
-          bound += amax / 127.0 * 0.5 * wsum;
-        }
-        if (m >= kernels::kTileRows && kernels::amx_bf16_available()) bound += abs_products(x, wd, i, j, k) / 256;
-        ASSERT_NEAR(y[i * n + j], ref, bound) << "m " << m << " at " << i << "," << j;
-      }
-  }
+  expect_matmul_matches_dequantized(view, wd, bias, 17);
 }
 
 TEST(WeightFormat, NamesParse) {
