@@ -176,62 +176,62 @@ void dot4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, const 
   dot4_vnni<Q4_0Vnni>(w, row_blocks, x, blocks, out);
 }
 
-void matmul_q4_0_vnni(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
-                      float* y) {
-  const std::int64_t n = w.rows, k = w.cols, blocks = k / formats::kQK;
+namespace {
+
+// x quantized to int8 blocks, one row at a time, into the calling thread's
+// buffers (read by every worker of the parallel_for that follows).
+const std::vector<QuantizedRow>& quantized_rows(const float* x, std::int64_t m, std::int64_t k) {
   thread_local std::vector<QuantizedRow> xs;
   if (static_cast<std::int64_t>(xs.size()) < m) xs.resize(static_cast<std::size_t>(m));
   for (std::int64_t i = 0; i < m; ++i) quantize_activations(x + i * k, k, xs[static_cast<std::size_t>(i)]);
-  const auto* rows = static_cast<const formats::BlockQ4_0*>(w.data);
-  const std::vector<QuantizedRow>& xq = xs;
+  return xs;
+}
+
+// y = x · Wᵀ over tasks of kRowsPerTask output features: groups of four rows
+// through dot4(row, x, out[4]) (null: none), the rest one at a time through
+// dot1(row, x).
+template <typename Block, typename Dot4, typename Dot1>
+void matmul_blocks(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
+                   float* y, Dot4 dot4, Dot1 dot1) {
+  const std::int64_t n = w.rows, k = w.cols, blocks = k / formats::kQK;
+  const std::vector<QuantizedRow>& xq = quantized_rows(x, m, k);
+  const auto* rows = static_cast<const Block*>(w.data);
   pool.parallel_for((n + kRowsPerTask - 1) / kRowsPerTask, [&](std::int64_t task) {
     const std::int64_t r0 = task * kRowsPerTask, r1 = std::min(n, r0 + kRowsPerTask);
-    float out[4];
-    for (std::int64_t r = r0; r < r1; r += 4) {
-      // The last rows of a matrix whose height is not a multiple of 4 run
-      // with rows repeated; only the real ones are stored.
-      const std::int64_t live = std::min<std::int64_t>(4, r1 - r);
-      for (std::int64_t i = 0; i < m; ++i) {
-        if (live == 4) {
-          dot4_q4_0_vnni(rows + r * blocks, blocks, xq[static_cast<std::size_t>(i)], blocks, out);
-        } else {
-          for (std::int64_t j = 0; j < live; ++j) {
-            float one[4];
-            dot4_q4_0_vnni(rows + (r + j) * blocks, 0, xq[static_cast<std::size_t>(i)], blocks, one);
-            out[j] = one[0];
-          }
+    std::int64_t r = r0;
+    if (dot4)
+      for (float out[4]; r + 4 <= r1; r += 4)
+        for (std::int64_t i = 0; i < m; ++i) {
+          dot4(rows + r * blocks, blocks, xq[static_cast<std::size_t>(i)], blocks, out);
+          for (int j = 0; j < 4; ++j) y[i * n + r + j] = out[j] + (bias ? bias[r + j] : 0.0f);
         }
-        for (std::int64_t j = 0; j < live; ++j) y[i * n + r + j] = out[j] + (bias ? bias[r + j] : 0.0f);
-      }
-    }
+    for (; r < r1; ++r)
+      for (std::int64_t i = 0; i < m; ++i)
+        y[i * n + r] = dot1(rows + r * blocks, xq[static_cast<std::size_t>(i)], blocks) + (bias ? bias[r] : 0.0f);
   });
+}
+
+}  // namespace
+
+void matmul_q4_0_vnni(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
+                      float* y) {
+  // A last row outside the groups of four: the four-row kernel on it alone.
+  auto one_row = [](const formats::BlockQ4_0* row, const QuantizedRow& q, std::int64_t blocks) {
+    float out[4];
+    dot4_q4_0_vnni(row, 0, q, blocks, out);
+    return out[0];
+  };
+  matmul_blocks<formats::BlockQ4_0>(pool, x, m, w, bias, y, dot4_q4_0_vnni, one_row);
 }
 
 void matmul_q8_0(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
                  float* y) {
-  const std::int64_t n = w.rows, k = w.cols, blocks = k / formats::kQK;
-  thread_local std::vector<QuantizedRow> xs;
-  if (static_cast<std::int64_t>(xs.size()) < m) xs.resize(static_cast<std::size_t>(m));
-  for (std::int64_t i = 0; i < m; ++i) quantize_activations(x + i * k, k, xs[static_cast<std::size_t>(i)]);
-  const auto* rows = static_cast<const formats::BlockQ8_0*>(w.data);
   const DotQ8Fn dot = best_dot_q8_0();
-  const std::vector<QuantizedRow>& xq = xs;  // the caller's buffers, read by every worker
-  const bool vnni = q8_0_vnni_available();
-  pool.parallel_for((n + kRowsPerTask - 1) / kRowsPerTask, [&](std::int64_t task) {
-    const std::int64_t r0 = task * kRowsPerTask, r1 = std::min(n, r0 + kRowsPerTask);
-    std::int64_t r = r0;
-    if (vnni)
-      for (float out[4]; r + 4 <= r1; r += 4)
-        for (std::int64_t i = 0; i < m; ++i) {
-          dot4_q8_0_vnni(rows + r * blocks, blocks, xq[static_cast<std::size_t>(i)], blocks, out);
-          for (int j = 0; j < 4; ++j) y[i * n + r + j] = out[j] + (bias ? bias[r + j] : 0.0f);
-        }
-    for (; r < r1; ++r)
-      for (std::int64_t i = 0; i < m; ++i) {
-        const QuantizedRow& q = xq[static_cast<std::size_t>(i)];
-        y[i * n + r] = dot(rows + r * blocks, q.q.data(), q.scale.data(), blocks) + (bias ? bias[r] : 0.0f);
-      }
-  });
+  auto one_row = [dot](const formats::BlockQ8_0* row, const QuantizedRow& q, std::int64_t blocks) {
+    return dot(row, q.q.data(), q.scale.data(), blocks);
+  };
+  matmul_blocks<formats::BlockQ8_0>(pool, x, m, w, bias, y, q8_0_vnni_available() ? dot4_q8_0_vnni : nullptr,
+                                    one_row);
 }
 
 }  // namespace prism::kernels
