@@ -147,7 +147,7 @@ void register_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Answer one prompt (with images or a video) from a local SmolVLM checkpoint");
   cmd->add_option("--model", opt->model,
                   "Checkpoint folder (Hugging Face layout), a repo id ORG/NAME[@REVISION] in the Hugging Face cache "
-                  "(prism pull), or a text model .gguf (tokenizer.json and the processor files beside it)")
+                  "(prism pull), or a text model .gguf (its tokenizer and settings from the metadata, or from the checkpoint's files beside it)")
       ->required();
   cmd->add_option("--mmproj", opt->mmproj,
                   "The vision mmproj .gguf of a GGUF model (default: the mmproj file beside it, if one)");

@@ -1,5 +1,6 @@
 #include "models/gguf_export.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -58,6 +59,23 @@ void add(GgufWriter& w, const formats::TensorInfo& t, const std::string& gguf_na
   });
 }
 
+// tokenizer.ggml.{bos,eos,unknown,padding}_token_id for the tokens
+// tokenizer_config.json names, as the converter's SpecialVocab writes them.
+void add_special_token_ids(GgufWriter& w, const fs::path& dir, const std::vector<std::string>& tokens) {
+  const auto path = dir / "tokenizer_config.json";
+  if (!fs::exists(path)) return;
+  const json config = read_json(path);
+  for (const auto& [key, gguf_name] : {std::pair{"bos_token", "bos"}, std::pair{"eos_token", "eos"},
+                                       std::pair{"unk_token", "unknown"}, std::pair{"pad_token", "padding"}}) {
+    const auto it = config.find(key);
+    if (it == config.end()) continue;
+    const std::string content = it->is_string() ? it->get<std::string>() : it->is_object() ? it->value("content", "") : "";
+    const auto id = std::find(tokens.begin(), tokens.end(), content);
+    if (content.empty() || id == tokens.end()) continue;
+    w.set_u32(std::string("tokenizer.ggml.") + gguf_name + "_token_id", static_cast<std::uint32_t>(id - tokens.begin()));
+  }
+}
+
 // tokenizer.ggml.* from tokenizer.json, padded to the model's vocab_size with
 // "[PADn]" as the converter does.
 void add_tokenizer(GgufWriter& w, const fs::path& dir, int vocab_size) {
@@ -85,6 +103,7 @@ void add_tokenizer(GgufWriter& w, const fs::path& dir, int vocab_size) {
   w.set("tokenizer.ggml.merges", GgufValue::strings(merges));
   if (fs::exists(dir / "chat_template.json"))
     w.set_string("tokenizer.chat_template", read_json(dir / "chat_template.json").value("chat_template", ""));
+  add_special_token_ids(w, dir, tokens);
 }
 
 std::string general_name(const fs::path& dir) {
@@ -147,6 +166,14 @@ void export_smolvlm_gguf(const fs::path& hf_dir, const fs::path& text_out, const
     mmproj.set("clip.vision.image_std", GgufValue::f32s(pre.value("image_std", std::vector<float>{0.5f, 0.5f, 0.5f})));
     if (pre.contains("size") && pre["size"].contains("longest_edge"))
       mmproj.set_u32("clip.vision.preproc_image_size", pre["size"]["longest_edge"].get<std::uint32_t>());
+    // GGUF has no keys for SmolVLM2's video sampling; prism's own keep it
+    // (llama.cpp ignores keys it does not know).
+    if (const auto vs = pre.find("video_sampling"); vs != pre.end() && vs->is_object()) {
+      mmproj.set_f32("prism.video.fps", vs->value("fps", 1.0f));
+      mmproj.set_u32("prism.video.max_frames", vs->value("max_frames", 64u));
+      if (vs->contains("video_size") && (*vs)["video_size"].contains("longest_edge"))
+        mmproj.set_u32("prism.video.longest_edge", (*vs)["video_size"]["longest_edge"].get<std::uint32_t>());
+    }
   }
 
   // The tensors in the order the binding table lists them.

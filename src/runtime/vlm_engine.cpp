@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "runtime/generation.h"
+#include "runtime/gguf_side_files.h"
 #include "runtime/model_files.h"
 #include "runtime/stop_strings.h"
 
@@ -62,15 +63,31 @@ VlmEngine::VlmEngine(fs::path dir, std::unique_ptr<models::SmolVlmModel> model, 
 
 namespace {
 
-// The side files of a GGUF (tokenizer, chat template, processor) sit in its
-// folder; say so when the tokenizer is not there.
-void require_tokenizer_beside(const fs::path& gguf, const fs::path& dir) {
+// A GGUF model's tokenizer, chat template and processor settings: from the
+// checkpoint's own files when they sit beside it (they say the most),
+// otherwise from the GGUF metadata, each on its own.
+struct SideFiles {
+  tokenizer::Tokenizer tokenizer;
+  tokenizer::ChatTemplate chat_template;
+  vision::ImageProcessorConfig processor;
+  formats::GenerationConfig generation;
+};
+
+SideFiles gguf_side_files(const models::GgufModelFiles& gguf, const fs::path& dir, const models::SmolVlmModel& model) {
   std::error_code ec;
-  if (!fs::exists(dir / "tokenizer.json", ec))
-    throw Error(gguf.string() + ": no tokenizer.json beside it; prism does not build a tokenizer from the GGUF's "
-                "tokenizer.ggml.* metadata yet. Put the checkpoint's tokenizer.json, tokenizer_config.json, "
-                "chat_template.json, preprocessor_config.json and processor_config.json in " + dir.string() +
-                " (prism quantize copies them)");
+  const formats::GgufFile text(gguf.text);
+  const bool has_tokenizer = fs::exists(dir / "tokenizer.json", ec);
+  auto tok = has_tokenizer ? tokenizer::Tokenizer::load(dir / "tokenizer.json") : gguf_tokenizer(text);
+  auto tmpl = tokenizer::ChatTemplate::checkpoint_has_template(dir) ? tokenizer::ChatTemplate::load_from_checkpoint(dir)
+                                                                     : gguf_chat_template(text);
+  vision::ImageProcessorConfig processor;  // a text-only model without the files takes no images
+  if (fs::exists(dir / "processor_config.json", ec))
+    processor = vision::load_image_processor_config(dir);
+  else if (gguf.mmproj)
+    processor = gguf_image_processor_config(formats::GgufFile(*gguf.mmproj), model.config().image_seq_len());
+  auto gen = fs::exists(dir / "generation_config.json", ec) ? formats::load_generation_config(dir / "generation_config.json")
+                                                             : gguf_generation_config(text);
+  return {std::move(tok), std::move(tmpl), std::move(processor), std::move(gen)};
 }
 
 }  // namespace
@@ -85,17 +102,17 @@ std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int t
   fs::path dir = checkpoint_dir;  // where the tokenizer and processor files are
   if (gguf) {
     dir = gguf->text.parent_path().empty() ? fs::path(".") : gguf->text.parent_path();
-    require_tokenizer_beside(gguf->text, dir);
     model = models::SmolVlmModel::load_gguf(gguf->text, gguf->mmproj, threads, text_weights);
   } else {
     if (!fs::is_directory(checkpoint_dir, ec)) throw Error(checkpoint_dir.string() + ": not a checkpoint folder");
     model = models::SmolVlmModel::load(checkpoint_dir, threads, text_weights);
   }
-  auto tok = tokenizer::Tokenizer::load(dir / "tokenizer.json");
-  auto tmpl = tokenizer::ChatTemplate::load_from_checkpoint(dir);
-  auto processor = vision::load_image_processor_config(dir);
+  auto [tok, tmpl, processor, gen] =
+      gguf ? gguf_side_files(*gguf, dir, *model)
+           : SideFiles{tokenizer::Tokenizer::load(dir / "tokenizer.json"), tokenizer::ChatTemplate::load_from_checkpoint(dir),
+                       vision::load_image_processor_config(dir),
+                       formats::load_generation_config(dir / "generation_config.json")};
   auto image_tokens = image_prompt_tokens(dir);
-  auto gen = formats::load_generation_config(dir / "generation_config.json");
 
   // The files must agree with each other.
   const auto& cfg = model->config();

@@ -54,8 +54,9 @@ class VlmEngine {
   // (models/weight_quantization.h); nullopt keeps the checkpoint's dtype.
   // checkpoint_dir may also name GGUF files (runtime/model_files.h): the
   // text model .gguf (mmproj: its vision file, found beside it when not
-  // given); the tokenizer, chat template and processor files are read from
-  // the folder beside it (a tokenizer from GGUF metadata is not built yet).
+  // given); the tokenizer, chat template, processor and generation settings
+  // come from the checkpoint's files in the folder beside it where present,
+  // else from the GGUF metadata (runtime/gguf_side_files.h).
   static std::unique_ptr<VlmEngine> load(const std::filesystem::path& checkpoint_dir, int threads,
                                          std::optional<formats::DType> text_weights = std::nullopt,
                                          const std::optional<std::filesystem::path>& mmproj = std::nullopt);

@@ -62,6 +62,20 @@ ChatTemplate ChatTemplate::from_string(std::string source) {
   return ChatTemplate(std::move(source), "chat template", nlohmann::json::object());
 }
 
+ChatTemplate ChatTemplate::from_source(std::string source, std::string where, nlohmann::json special_tokens) {
+  return ChatTemplate(std::move(source), std::move(where), std::move(special_tokens));
+}
+
+bool ChatTemplate::checkpoint_has_template(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir / "chat_template.jinja", ec) || std::filesystem::exists(dir / "chat_template.json", ec))
+    return true;
+  const auto config_file = dir / "tokenizer_config.json";
+  if (!std::filesystem::exists(config_file, ec)) return false;
+  const auto config = nlohmann::json::parse(read_text(config_file), nullptr, false);
+  return config.is_object() && config.contains("chat_template") && !config["chat_template"].is_null();
+}
+
 ChatTemplate ChatTemplate::load_from_checkpoint(const std::filesystem::path& dir) {
   const auto jinja_file = dir / "chat_template.jinja";
   const auto json_file = dir / "chat_template.json";

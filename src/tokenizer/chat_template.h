@@ -20,7 +20,12 @@ class ChatTemplate {
   // the special tokens (bos_token, eos_token, ...) of tokenizer_config.json.
   // Throws prism::Error naming the folder or file when none is usable.
   static ChatTemplate load_from_checkpoint(const std::filesystem::path& checkpoint_dir);
+  // Whether load_from_checkpoint would find a template there (a file that
+  // holds one may still be broken: load_from_checkpoint then says how).
+  static bool checkpoint_has_template(const std::filesystem::path& checkpoint_dir);
   static ChatTemplate from_string(std::string source);
+  // A template from elsewhere (e.g. GGUF metadata); `where` names it in errors.
+  static ChatTemplate from_source(std::string source, std::string where, nlohmann::json special_tokens);
 
   // `messages` in the form the template expects (for SmolVLM, content is a
   // list of {"type": "text", "text": ...} / {"type": "image"} parts).

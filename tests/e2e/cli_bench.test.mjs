@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { prismBin, repoRoot } from './lib/prism.mjs';
+import { rmSync } from 'node:fs';
+import { prismBin, repoRoot, tempDir } from './lib/prism.mjs';
 
 const model = path.join(repoRoot, 'tests/fixtures/smolvlm/tiny-a');
 const image = path.join(repoRoot, 'tests/fixtures/smolvlm/cases/tiny-a/inputs/image.png');
@@ -46,6 +47,25 @@ describe('prism bench', () => {
     assert.match(r.stdout, /\| prompt \(8 tokens\) +\| +[\d.]+ \|/);
     assert.match(r.stdout, /\| generation \(4 tokens\)/);
     assert.doesNotMatch(r.stdout, /image encode|bandwidth/);
+  });
+
+  it('benchmarks the GGUF pair gen-checkpoint --gguf writes for a real shape', () => {
+    const dir = tempDir('prism-gen-gguf-');
+    try {
+      const gen = spawnSync(prismBin, ['gen-checkpoint', '--shape', '256M', '--gguf', 'q4_0', '--out', dir], { encoding: 'utf8' });
+      assert.equal(gen.status, 0, gen.stderr);
+      const files = gen.stdout.trim().split('\n');
+      assert.deepEqual(files.map((f) => path.basename(f)),
+        ['SmolVLM2-256M-random-Q4_0.gguf', 'mmproj-SmolVLM2-256M-random-Q4_0.gguf']);
+      const r = spawnSync(prismBin, ['bench', '--model', files[0], '--prompt', '8', '--gen', '2', '--reps', '1',
+        '--no-bandwidth', '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.weights, 'Q4_0');
+      assert.ok(j.gen_tokens_per_s > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses what cannot run, with the reason', () => {

@@ -57,10 +57,11 @@ describe('prism pull', () => {
   let tinyA;
   let tinyB;
   let gguf;
+  // The Q8_0 pair is real (tiny-a as `prism quantize` writes it, side files
+  // left behind, as a GGUF repo holds it); the f16 one only has to be listed.
+  const quantized = tempDir('prism-pull-gguf-');
   const ggufFiles = {
-    [`${ggufName}-Q8_0.gguf`]: tinyGguf({ 'general.architecture': 'llama', 'general.name': ggufName, 'general.file_type': 7 }, 300000),
     [`${ggufName}-f16.gguf`]: tinyGguf({ 'general.architecture': 'llama', 'general.name': ggufName, 'general.file_type': 1 }, 400000),
-    [`mmproj-${ggufName}-f16.gguf`]: tinyGguf({ 'general.architecture': 'clip', 'general.name': ggufName, 'general.file_type': 1 }, 100000),
     'README.md': Buffer.from('# GGUF\n'),
   };
   const tinyAFiles = folderFiles(path.join(fixtures, 'tiny-a'));
@@ -69,6 +70,11 @@ describe('prism pull', () => {
   let env;
 
   before(async () => {
+    const q = await prism(['quantize', path.join(fixtures, 'tiny-a'), '--out', path.join(quantized, 'text.gguf'),
+      '--mmproj', path.join(quantized, 'mmproj.gguf'), '--type', 'q8_0'], {});
+    assert.equal(q.code, 0, q.stderr);
+    ggufFiles[`${ggufName}-Q8_0.gguf`] = readFileSync(path.join(quantized, 'text.gguf'));
+    ggufFiles[`mmproj-${ggufName}-f16.gguf`] = readFileSync(path.join(quantized, 'mmproj.gguf'));
     hub = await new FakeHub().start();
     tinyA = hub.addRepo('prism-test/tiny-a', tinyAFiles);
     tinyB = hub.addRepo('prism-test/tiny-b-gated', tinyBFiles, { gated: true });
@@ -312,15 +318,22 @@ context_window = 2048
     assert.match(none.stderr, /no file of prism-test\/tiny-a matches the --include\/--exclude patterns/);
   });
 
-  it('a GGUF repo with :QUANT pulls that file and its mmproj; the engine asks for the tokenizer.json it lacks', async () => {
+  it('a GGUF repo with :QUANT pulls that file and its mmproj; the engine answers from them alone', async () => {
     const repo = `ggml-org/${ggufName}-GGUF`;
     const r = await prism(['pull', `${repo}:q8_0`], env);
     assert.equal(r.code, 0, r.stderr);
     const picked = [`${ggufName}-Q8_0.gguf`, `mmproj-${ggufName}-f16.gguf`];
     checkCache(cache, repo, gguf.commit, Object.fromEntries(picked.map((f) => [f, ggufFiles[f]])));
-    const run = await prism(['run', '--model', repo, 'Hi'], env);
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, /Q8_0\.gguf: no tokenizer\.json beside it/);
+    // Tokenizer, chat template and image settings from the metadata give the
+    // answer the checkpoint's own files give.
+    const image = path.join(fixtures, 'cases/tiny-a/inputs/image.png');
+    const ask = ['--max-tokens', '8', '--image', image, 'What is this?'];
+    const run = await prism(['run', '--model', repo, ...ask], env);
+    assert.equal(run.code, 0, run.stderr);
+    const withFiles = await prism(['run', '--model', path.join(quantized, 'text.gguf'), ...ask], env);
+    assert.equal(withFiles.code, 0, withFiles.stderr);
+    assert.ok(run.stdout.length > 0);
+    assert.equal(run.stdout, withFiles.stdout);
     const missing = await prism(['pull', `${repo}:Q4_K_M`], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /has no GGUF file of type Q4_K_M; it has: Q8_0, f16/);

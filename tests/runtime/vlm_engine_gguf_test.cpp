@@ -1,8 +1,9 @@
 // VlmEngine on GGUF files made from the fixtures (the layout `prism quantize`
 // writes: text .gguf + mmproj .gguf + the tokenizer and processor files beside
 // them): the F32 pair reproduces every golden case, mmproj found beside the
-// text model; a text model alone answers text and refuses images; a GGUF
-// without a tokenizer.json beside it is a clear error.
+// text model, and so does the pair alone, its tokenizer, chat template and
+// processor settings read from the GGUF metadata; a text model alone answers
+// text and refuses images.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -37,10 +38,11 @@ json openai_messages(const prism::testing::FixtureCase& c) {
   return out;
 }
 
-// A folder with `ckpt` as a GGUF pair (mmproj optional) and its side files.
-fs::path gguf_folder(const std::string& ckpt, bool with_mmproj, bool with_tokenizer = true) {
+// A folder with `ckpt` as a GGUF pair (mmproj optional) and, unless told
+// otherwise, its side files.
+fs::path gguf_folder(const std::string& ckpt, bool with_mmproj, bool with_side_files = true) {
   const auto dir = fs::temp_directory_path() /
-                   ("prism_gguf_engine_" + ckpt + (with_mmproj ? "" : "_text") + (with_tokenizer ? "" : "_notok") + "_" +
+                   ("prism_gguf_engine_" + ckpt + (with_mmproj ? "" : "_text") + (with_side_files ? "" : "_bare") + "_" +
                     std::to_string(std::random_device{}()));
   fs::create_directories(dir);
   const auto src = prism::testing::smolvlm_fixtures() / ckpt;
@@ -48,20 +50,23 @@ fs::path gguf_folder(const std::string& ckpt, bool with_mmproj, bool with_tokeni
   o.type = formats::GgmlType::F32;
   o.write_mmproj = with_mmproj;
   models::export_smolvlm_gguf(src, dir / (ckpt + "-F32.gguf"), dir / ("mmproj-" + ckpt + "-F32.gguf"), o);
+  if (!with_side_files) return dir;
   for (const auto& e : fs::directory_iterator(src)) {
     const auto name = e.path().filename().string();
     if (name.ends_with(".safetensors") || name.ends_with(".index.json") || name == "config.json") continue;
-    if (!with_tokenizer && name == "tokenizer.json") continue;
     fs::copy_file(e.path(), dir / name);
   }
   return dir;
 }
 
-class VlmEngineGguf : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+class VlmEngineGguf : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
+ protected:
+  void expect_reference_answer(bool with_side_files) const;
+};
 
-TEST_P(VlmEngineGguf, F32PairMatchesReference) {
+void VlmEngineGguf::expect_reference_answer(bool with_side_files) const {
   const auto c = prism::testing::load_case(GetParam().first, GetParam().second);
-  const auto dir = gguf_folder(c.checkpoint, true);
+  const auto dir = gguf_folder(c.checkpoint, true, with_side_files);
   auto engine = VlmEngine::load(dir / (c.checkpoint + "-F32.gguf"), 2);
   EXPECT_EQ(engine->name(), c.checkpoint + "-F32");
   GenerationParams params;
@@ -76,6 +81,11 @@ TEST_P(VlmEngineGguf, F32PairMatchesReference) {
   EXPECT_EQ(r.text, c.json["generate"]["decoded_rust_skip_special_tokens_false"].get<std::string>());
   fs::remove_all(dir);
 }
+
+TEST_P(VlmEngineGguf, F32PairMatchesReference) { expect_reference_answer(true); }
+
+// Only the two .gguf files: everything else from their metadata.
+TEST_P(VlmEngineGguf, F32PairAloneMatchesReference) { expect_reference_answer(false); }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, VlmEngineGguf, ::testing::ValuesIn(prism::testing::model_cases()),
                          prism::testing::case_label);
@@ -97,15 +107,25 @@ TEST(VlmEngineGgufFiles, TextModelAloneAnswersTextAndRefusesImages) {
   fs::remove_all(dir);
 }
 
-TEST(VlmEngineGgufFiles, MissingTokenizerIsNamed) {
-  const auto dir = gguf_folder("tiny-a", true, false);
-  try {
-    VlmEngine::load(dir / "tiny-a-F32.gguf", 1);
-    ADD_FAILURE() << "loaded without a tokenizer";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("no tokenizer.json beside it"), std::string::npos) << e.what();
-  }
-  fs::remove_all(dir);
+TEST(VlmEngineGgufFiles, MetadataGivesTheSideFilesSettings) {
+  const auto with_files = gguf_folder("tiny-a", true);
+  const auto bare = gguf_folder("tiny-a", true, false);
+  auto a = VlmEngine::load(with_files / "tiny-a-F32.gguf", 1);
+  auto b = VlmEngine::load(bare / "tiny-a-F32.gguf", 1);
+  EXPECT_EQ(b->eos_token_ids(), a->eos_token_ids());
+  EXPECT_EQ(b->tokenizer().vocab_size(), a->tokenizer().vocab_size());
+  const auto &pa = a->processor(), &pb = b->processor();
+  EXPECT_EQ(pb.longest_edge, pa.longest_edge);
+  EXPECT_EQ(pb.max_image_size, pa.max_image_size);
+  EXPECT_EQ(pb.image_mean, pa.image_mean);
+  EXPECT_EQ(pb.image_std, pa.image_std);
+  EXPECT_EQ(pb.image_seq_len, pa.image_seq_len);
+  ASSERT_TRUE(pb.video_sampling && pa.video_sampling);
+  EXPECT_EQ(pb.video_sampling->video_longest_edge, pa.video_sampling->video_longest_edge);
+  EXPECT_EQ(pb.video_sampling->max_frames, pa.video_sampling->max_frames);
+  EXPECT_EQ(pb.video_sampling->fps, pa.video_sampling->fps);
+  fs::remove_all(with_files);
+  fs::remove_all(bare);
 }
 
 }  // namespace
