@@ -1,5 +1,8 @@
 #include "models/gguf_source.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -134,6 +137,17 @@ std::optional<formats::DType> engine_dtype(const formats::GgufTensorInfo& t) {
   return dt;
 }
 
+// Drops the whole pages of a mapped tensor that was copied (unpermuted) from
+// this process's resident set: read once for the copy, they would otherwise
+// count twice (the file mapping is read-only, so they are simply read again
+// from the file should anything touch them).
+void release_mapped_pages(const std::byte* data, std::size_t bytes) {
+  static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 bool is_permuted(const std::string& gguf_name) {
   return gguf_name.starts_with("blk.") && (gguf_name.ends_with(".attn_q.weight") || gguf_name.ends_with(".attn_k.weight"));
 }
@@ -163,7 +177,11 @@ class GgufTensorSource {
     if (const auto dt = engine_dtype(t)) {
       out.dtype = *dt;
       out.nbytes = t.nbytes;
-      out.data = n_head ? unpermuted(t.data, t.rows(), t.nbytes / static_cast<std::size_t>(t.rows()), n_head) : t.data;
+      out.data = t.data;
+      if (n_head) {
+        out.data = unpermuted(t.data, t.rows(), t.nbytes / static_cast<std::size_t>(t.rows()), n_head);
+        release_mapped_pages(t.data, t.nbytes);
+      }
       return out;
     }
     if (!formats::can_dequantize(t.type))
