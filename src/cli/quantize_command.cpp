@@ -33,8 +33,8 @@ void register_quantize_command(CLI::App& app) {
   cmd->add_option("--mmproj", opt->mmproj, "Vision mmproj GGUF to write (default: mmproj-<out name> beside --out)");
   cmd->add_flag("--no-mmproj", opt->no_mmproj, "Write the text model only");
   cmd->add_option("--type", opt->type,
-                  "Matrix type: f32, f16, bf16, q8_0, q4_0 (kept as stored by the engine), or q4_1, q5_0, q5_1, q4_K, "
-                  "q6_K (dequantized to f32 at load for now). Norms, biases and the vision embeddings stay f32; "
+                  "Matrix type: f32, f16, bf16, q8_0, q4_0, q5_0, q4_K, q6_K (kept as stored by the engine), or "
+                  "q4_1, q5_1 (dequantized to f32 at load). Norms, biases and the vision embeddings stay f32; "
                   "matrices whose rows are not whole blocks fall back to f16");
   cmd->callback([opt] {
     const auto type = formats::parse_ggml_type(opt->type);

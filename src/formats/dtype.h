@@ -1,7 +1,8 @@
 // Element types a checkpoint may store, and their conversions to float32.
-// Q8_0 and Q4_0 are block types (GGUF's: 32 int8 or 4-bit values and one
-// f16 scale per block), held by matrices prism quantizes itself or maps
-// from a GGUF file.
+// Q8_0, Q4_0 and Q5_0 are block types (GGUF's: 32 int8, 4-bit or 5-bit
+// values and one f16 scale per block), Q4_K and Q6_K GGUF's super-blocks of
+// 256 values (sub-blocks of 32 or 16 with their own scales), held by
+// matrices prism quantizes itself or maps from a GGUF file, with ggml's bytes.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +12,16 @@
 
 namespace prism::formats {
 
-enum class DType { F32, F16, BF16, Q8_0, Q4_0 };
+enum class DType { F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K };
 
 // Bytes per element of an element type; block types throw (use dtype_row_bytes).
 std::size_t dtype_size(DType t);
 // Bytes of a row of `cols` elements (cols a multiple of the block size).
 std::size_t dtype_row_bytes(DType t, std::int64_t cols);
+// Elements per block: 32 (Q8_0, Q4_0, Q5_0), 256 (Q4_K, Q6_K), 1 for element types.
+std::int64_t dtype_block_size(DType t);
+// Block types only: n elements (whole blocks) at src to float32, as ggml dequantizes them.
+void dequantize_blocks(DType t, const void* src, std::int64_t n, float* out);
 std::string_view dtype_name(DType t);  // safetensors spelling: "F32", "F16", "BF16"; "Q8_0"
 std::optional<DType> parse_dtype(std::string_view name);  // safetensors' element types only
 

@@ -167,11 +167,12 @@ __attribute__((target("amx-tile,amx-bf16"))) void panel_rows(const std::uint16_t
   }
 }
 
-bool quantized(tensor::DType t) { return t == tensor::DType::Q8_0 || t == tensor::DType::Q4_0; }
+// Block types (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K): packed through row_to_f32.
+bool quantized(tensor::DType t) { return formats::dtype_block_size(t) > 1; }
 
 // bf16 planes x is split into: three keep float32 precision; one where the
-// weights were re-stored for speed, or are 8- or 4-bit blocks (bf16's
-// 2^-9 relative rounding is below their own step of 1/127 or 1/7 of a
+// weights were re-stored for speed, or are 8- to 4-bit blocks (bf16's
+// 2^-9 relative rounding is below their own step of 1/127 to 1/7 of a
 // block's range, and the decode kernels round x to int8 anyway).
 int x_parts(const tensor::MatrixView& w) {
   return w.bf16_inputs || quantized(w.dtype) ? 1 : 3;

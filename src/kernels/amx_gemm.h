@@ -6,7 +6,7 @@
 // were re-stored for speed (MatrixView::bf16_inputs) x is rounded to one
 // plane, a third of the work. F16 weights come here only then (rounded on
 // to bf16 as they are packed); otherwise they keep the exact float32 path.
-// Q8_0 and Q4_0 blocks come here too, dequantized and rounded to bf16 as
+// Q8_0, Q4_0, Q5_0, Q4_K and Q6_K blocks come here too, dequantized and rounded to bf16 as
 // they are packed, x in one plane: both roundings are below the blocks' own.
 // A 32x32 block of y is four 16x16 accumulator tiles fed by two tiles of x
 // and two of packed weights per 32 steps of k.
@@ -25,7 +25,7 @@ namespace prism::kernels {
 // tile), and the environment does not say PRISM_AMX=off.
 bool amx_bf16_available();
 
-// Whether matmul takes the AMX path for these weights: BF16, Q8_0, Q4_0, or F16 with bf16_inputs.
+// Whether matmul takes the AMX path for these weights: BF16, a block type, or F16 with bf16_inputs.
 bool amx_takes(const tensor::MatrixView& w);
 
 // x: [m, w.cols] row-major, y: [m, w.rows], bias: w.rows floats or nullptr.

@@ -6,6 +6,7 @@
 #include "kernels/amx_gemm.h"
 #include "kernels/dot.h"
 #include "kernels/half_matvec.h"
+#include "kernels/kquant_matvec.h"
 #include "kernels/panel_gemm.h"
 #include "kernels/q8_0_matvec.h"
 
@@ -49,6 +50,7 @@ void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::Matr
   if (w.dtype == tensor::DType::Q8_0 && m < kTileRows) return matmul_q8_0(pool, x, m, w, bias, y);
   if (w.dtype == tensor::DType::Q4_0 && m < kTileRows && q8_0_vnni_available())
     return matmul_q4_0_vnni(pool, x, m, w, bias, y);
+  if (m < kTileRows && kquant_decode_takes(w.dtype)) return matmul_kquant(pool, x, m, w, bias, y);
   if (m < kTileRows && half_matvec_available(w.dtype)) return matmul_half_rows(pool, x, m, w, bias, y);
   const std::int64_t n = w.rows, k = w.cols;
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;

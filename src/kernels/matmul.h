@@ -1,6 +1,7 @@
 // y = x · Wᵀ (+ bias): the linear layer of every model here. Weights stay in
-// their checkpoint dtype (F32 / BF16 / F16 / Q8_0) and are converted a block
-// of rows at a time (Q8_0 times a few rows of x: in int8, q8_0_matvec.h);
+// their checkpoint dtype (F32 / BF16 / F16 / a block type) and are converted
+// a block of rows at a time (block types times a few rows of x: in int8,
+// q8_0_matvec.h and kquant_matvec.h);
 // the work is split over the pool by output features.
 #pragma once
 

@@ -6,14 +6,12 @@
 #include <cmath>
 
 #include "formats/dtype.h"
+#include "kernels/block_matmul.h"
 #include "kernels/horizontal_sum.h"
 
 namespace prism::kernels {
 namespace {
 
-// Output features per task: 64 rows of 576-8192 weights (37-557 KB) keep a
-// task's weights streaming while the hand-off stays a small part of it.
-constexpr std::int64_t kRowsPerTask = 64;
 // How far ahead (in 34-byte blocks, ~4 KB) the VNNI kernel prefetches each
 // row: on the 256M shape, generation went from 55 to 82-112 tok/s with it
 // (8 blocks ahead: 64, 30: 71, 60: 73, 240: 102; see PERFORMANCE.md).
@@ -176,8 +174,6 @@ void dot4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, const 
   dot4_vnni<Q4_0Vnni>(w, row_blocks, x, blocks, out);
 }
 
-namespace {
-
 // x quantized to int8 blocks, one row at a time, into the calling thread's
 // buffers (read by every worker of the parallel_for that follows).
 const std::vector<QuantizedRow>& quantized_rows(const float* x, std::int64_t m, std::int64_t k) {
@@ -187,32 +183,6 @@ const std::vector<QuantizedRow>& quantized_rows(const float* x, std::int64_t m, 
   return xs;
 }
 
-// y = x · Wᵀ over tasks of kRowsPerTask output features: groups of four rows
-// through dot4(row, x, out[4]) (null: none), the rest one at a time through
-// dot1(row, x).
-template <typename Block, typename Dot4, typename Dot1>
-void matmul_blocks(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
-                   float* y, Dot4 dot4, Dot1 dot1) {
-  const std::int64_t n = w.rows, k = w.cols, blocks = k / formats::kQK;
-  const std::vector<QuantizedRow>& xq = quantized_rows(x, m, k);
-  const auto* rows = static_cast<const Block*>(w.data);
-  pool.parallel_for((n + kRowsPerTask - 1) / kRowsPerTask, [&](std::int64_t task) {
-    const std::int64_t r0 = task * kRowsPerTask, r1 = std::min(n, r0 + kRowsPerTask);
-    std::int64_t r = r0;
-    if (dot4)
-      for (float out[4]; r + 4 <= r1; r += 4)
-        for (std::int64_t i = 0; i < m; ++i) {
-          dot4(rows + r * blocks, blocks, xq[static_cast<std::size_t>(i)], blocks, out);
-          for (int j = 0; j < 4; ++j) y[i * n + r + j] = out[j] + (bias ? bias[r + j] : 0.0f);
-        }
-    for (; r < r1; ++r)
-      for (std::int64_t i = 0; i < m; ++i)
-        y[i * n + r] = dot1(rows + r * blocks, xq[static_cast<std::size_t>(i)], blocks) + (bias ? bias[r] : 0.0f);
-  });
-}
-
-}  // namespace
-
 void matmul_q4_0_vnni(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
                       float* y) {
   // A last row outside the groups of four: the four-row kernel on it alone.
@@ -221,7 +191,7 @@ void matmul_q4_0_vnni(ThreadPool& pool, const float* x, std::int64_t m, const te
     dot4_q4_0_vnni(row, 0, q, blocks, out);
     return out[0];
   };
-  matmul_blocks<formats::BlockQ4_0>(pool, x, m, w, bias, y, dot4_q4_0_vnni, one_row);
+  matmul_blocks<formats::BlockQ4_0, formats::kQK>(pool, x, m, w, bias, y, dot4_q4_0_vnni, one_row);
 }
 
 void matmul_q8_0(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
@@ -230,7 +200,7 @@ void matmul_q8_0(ThreadPool& pool, const float* x, std::int64_t m, const tensor:
   auto one_row = [dot](const formats::BlockQ8_0* row, const QuantizedRow& q, std::int64_t blocks) {
     return dot(row, q.q.data(), q.scale.data(), blocks);
   };
-  matmul_blocks<formats::BlockQ8_0>(pool, x, m, w, bias, y, q8_0_vnni_available() ? dot4_q8_0_vnni : nullptr,
+  matmul_blocks<formats::BlockQ8_0, formats::kQK>(pool, x, m, w, bias, y, q8_0_vnni_available() ? dot4_q8_0_vnni : nullptr,
                                     one_row);
 }
 

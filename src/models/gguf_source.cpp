@@ -1,5 +1,8 @@
 #include "models/gguf_source.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -111,15 +114,38 @@ formats::VisionConfig vision_config(const GgufFile& f, int& scale_factor) {
   return c;
 }
 
-std::optional<formats::DType> engine_dtype(GgmlType t) {
+std::optional<formats::DType> ggml_to_engine(GgmlType t) {
   switch (t) {
     case GgmlType::F32: return formats::DType::F32;
     case GgmlType::F16: return formats::DType::F16;
     case GgmlType::BF16: return formats::DType::BF16;
     case GgmlType::Q8_0: return formats::DType::Q8_0;  // same 34-byte block (formats/dtype.h)
     case GgmlType::Q4_0: return formats::DType::Q4_0;  // same 18-byte block
+    case GgmlType::Q5_0: return formats::DType::Q5_0;  // same 22-byte block
+    case GgmlType::Q4_K: return formats::DType::Q4_K;  // same 144-byte super-block
+    case GgmlType::Q6_K: return formats::DType::Q6_K;  // same 210-byte super-block
     default: return std::nullopt;
   }
+}
+
+// The dtype a tensor keeps in place (mapped, its bytes as they are), or
+// nullopt where it is dequantized at load: types without a kernel (Q4_1,
+// Q5_1) and rows that are not whole blocks (a valid file has none).
+std::optional<formats::DType> engine_dtype(const formats::GgufTensorInfo& t) {
+  const auto dt = ggml_to_engine(t.type);
+  if (!dt || t.row_length() % formats::dtype_block_size(*dt) != 0) return std::nullopt;
+  return dt;
+}
+
+// Drops the whole pages of a mapped tensor that was copied (unpermuted) from
+// this process's resident set: read once for the copy, they would otherwise
+// count twice (the file mapping is read-only, so they are simply read again
+// from the file should anything touch them).
+void release_mapped_pages(const std::byte* data, std::size_t bytes) {
+  static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 bool is_permuted(const std::string& gguf_name) {
@@ -148,16 +174,20 @@ class GgufTensorSource {
     if (n_head && (t.shape.size() != 2 || t.shape[0] % (2 * n_head) != 0))
       throw Error(out.where + " has shape " + t.shape_string() + ", not rows of " + std::to_string(n_head) + " heads");
 
-    if (const auto dt = engine_dtype(t.type)) {
+    if (const auto dt = engine_dtype(t)) {
       out.dtype = *dt;
       out.nbytes = t.nbytes;
-      out.data = n_head ? unpermuted(t.data, t.rows(), t.nbytes / static_cast<std::size_t>(t.rows()), n_head) : t.data;
+      out.data = t.data;
+      if (n_head) {
+        out.data = unpermuted(t.data, t.rows(), t.nbytes / static_cast<std::size_t>(t.rows()), n_head);
+        release_mapped_pages(t.data, t.nbytes);
+      }
       return out;
     }
     if (!formats::can_dequantize(t.type))
       throw Error(out.where + " is of type " + std::string(formats::ggml_type_name(t.type)) +
                   ", which prism cannot read (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q6_K)");
-    // Other block types have no kernel yet: dequantize once, at load.
+    // Other block types have no kernel: dequantize once, at load.
     ++dequantized_[std::string(formats::ggml_type_name(t.type))];
     const std::size_t row_bytes = formats::ggml_row_bytes(t.type, t.row_length());
     auto f32 = std::make_unique<std::byte[]>(static_cast<std::size_t>(t.numel()) * sizeof(float));

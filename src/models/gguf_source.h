@@ -5,8 +5,8 @@
 // by their Hugging Face names (formats/gguf_smolvlm_names.h), and the q/k
 // row permutation the converter applies is undone.
 //
-// dtypes: F32, F16, BF16, Q8_0 and Q4_0 (ggml's blocks are the engine's
-// layouts) are used in place; Q4_1, Q5_0, Q5_1, Q4_K and Q6_K are
+// dtypes: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K (ggml's blocks
+// are the engine's layouts) are used in place; Q4_1 and Q5_1 are
 // dequantized to F32 at load (logged); any other type is an error naming the
 // tensor.
 #pragma once

@@ -125,7 +125,8 @@ std::string expand(const char* name, int layer) {
 
 // How a matrix's data must be aligned for the kernels' loads.
 std::size_t dtype_alignment(formats::DType t) {
-  return t == formats::DType::Q8_0 || t == formats::DType::Q4_0 ? alignof(std::uint16_t) : formats::dtype_size(t);
+  // Block types: their f16 fields (every block size is even).
+  return formats::dtype_block_size(t) > 1 ? alignof(std::uint16_t) : formats::dtype_size(t);
 }
 
 class Binder {

@@ -34,10 +34,11 @@ void convert_to_f32(DType dtype, const void* src, std::size_t n, float* out) {
       return;
     }
     case DType::Q8_0:
-      formats::dequantize_row(formats::GgmlType::Q8_0, src, static_cast<std::int64_t>(n), out);
-      return;
     case DType::Q4_0:
-      formats::dequantize_row(formats::GgmlType::Q4_0, src, static_cast<std::int64_t>(n), out);
+    case DType::Q5_0:
+    case DType::Q4_K:
+    case DType::Q6_K:
+      formats::dequantize_blocks(dtype, src, static_cast<std::int64_t>(n), out);
       return;
   }
 }

@@ -1,7 +1,8 @@
 // Tensors of the float32 reference path: an owning float32 buffer with a
 // shape (activations), and a read-only view of a weight matrix that may be
-// stored as F32, BF16, F16 or Q8_0 blocks (converted to float32 on the fly by
-// the kernels, or multiplied in int8 for Q8_0 matrix-vector products).
+// stored as F32, BF16, F16 or GGUF blocks (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K;
+// converted to float32 on the fly by the kernels, or multiplied in int8 for
+// matrix-vector products).
 #pragma once
 
 #include <cstddef>

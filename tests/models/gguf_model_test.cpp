@@ -16,6 +16,7 @@
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "models/gguf_export.h"
+#include "models/random_checkpoint.h"
 #include "models/smolvlm.h"
 
 namespace prism::models {
@@ -183,6 +184,81 @@ TEST(GgufModel, Q4_0MatricesStayQ4_0) {
   for (const auto& layer : model->weights().text.layers)
     for (const Matrix* m : layer.matrices())
       EXPECT_EQ(m->dtype, m->cols % 32 == 0 ? formats::DType::Q4_0 : formats::DType::F16);
+}
+
+// A random-weight checkpoint whose matrices are rows of whole 256-value
+// super-blocks (the fixtures are narrower) and a tiny vision tower.
+const fs::path& wide_checkpoint() {
+  static const fs::path dir = [] {
+    auto shape = checkpoint_shape("256M");
+    auto& t = shape.config.text;
+    t.hidden_size = 256;
+    t.intermediate_size = 512;
+    t.num_hidden_layers = 2;
+    t.num_attention_heads = 4;
+    t.num_key_value_heads = 2;
+    t.head_dim = 64;
+    shape.config.vision = {32, 64, 1, 2, 3, 64, 16, 1e-6f, "gelu_pytorch_tanh"};  // 4 patches a side: scale 4
+    shape.longest_edge = shape.max_image_size = 64;
+    const fs::path d = temp_dir() / "wide-256";
+    write_random_checkpoint(shape, d, {});
+    return d;
+  }();
+  return dir;
+}
+
+// Its text model in `type`, with output.weight left out: llama.cpp then ties
+// the output head to token_embd (the generator cannot write a tied checkpoint).
+fs::path export_wide_tied(GgmlType type) {
+  const std::string stem = "wide-256-" + std::string(formats::ggml_type_name(type));
+  const fs::path untied = temp_dir() / (stem + "-untied.gguf"), out = temp_dir() / (stem + ".gguf");
+  GgufExportOptions o;
+  o.type = type;
+  o.write_mmproj = false;
+  export_smolvlm_gguf(wide_checkpoint(), untied, temp_dir() / "unused-mmproj.gguf", o);
+  rewrite(untied, out, [](const auto& t) { return t.name != "output.weight"; }, [](auto&) {});
+  return out;
+}
+
+// Logits of a prompt of 12 tokens (the prompt path) and of 3 tokens decoded
+// after it, each fed the reference's own choice (the decode path).
+std::vector<float> prompt_and_decode_logits(const SmolVlmModel& model) {
+  const std::vector<std::int32_t> ids = {1, 50, 900, 4000, 17, 33000, 2, 48000, 77, 12345, 5, 49000};
+  const std::int64_t vocab = model.config().text.vocab_size, seq = static_cast<std::int64_t>(ids.size());
+  KvCache cache = model.make_cache();
+  tensor::Tensor hidden = model.text().forward(model.pool(), model.embed_prompt(ids, nullptr), cache);
+  std::vector<float> logits(static_cast<std::size_t>((seq + 3) * vocab));
+  model.text().logits(model.pool(), hidden.data(), seq, logits.data());
+  for (std::int32_t step = 0; step < 3; ++step) {
+    const std::int32_t next = 100 + 7000 * step;
+    tensor::Tensor h = model.text().forward(model.pool(), model.text().embed(&next, 1), cache);
+    model.text().logits(model.pool(), h.data(), 1, logits.data() + (seq + step) * vocab);
+  }
+  return logits;
+}
+
+// Q5_0, Q4_K and Q6_K matrices (the embedding, tied lm_head too) keep their
+// blocks after load, and the model they make stays near the F32 file's:
+// drift as a fraction of the logits' spread (measured 3%, 5%, 10%).
+TEST(GgufModel, KQuantMatricesStayInTheirBlocks) {
+  auto ref = SmolVlmModel::load_gguf(export_wide_tied(GgmlType::F32), std::nullopt, 2);
+  const auto want = prompt_and_decode_logits(*ref);
+  for (auto [type, dtype, max_drift] : {std::tuple{GgmlType::Q5_0, formats::DType::Q5_0, 0.1},
+                                        std::tuple{GgmlType::Q4_K, formats::DType::Q4_K, 0.2},
+                                        std::tuple{GgmlType::Q6_K, formats::DType::Q6_K, 0.05}}) {
+    auto model = SmolVlmModel::load_gguf(export_wide_tied(type), std::nullopt, 2);
+    const auto& w = model->weights().text;
+    for (const auto& layer : w.layers)
+      for (const Matrix* m : layer.matrices()) EXPECT_EQ(m->dtype, dtype) << formats::dtype_name(dtype);
+    EXPECT_EQ(w.embed_tokens.dtype, dtype);
+    EXPECT_TRUE(model->config().text.tie_word_embeddings);
+    EXPECT_EQ(w.lm_head.dtype, dtype);
+    const auto got = prompt_and_decode_logits(*model);
+    const double drift = max_abs_diff(got, want), sp = spread(want);
+    std::printf("%s wide-256: max |Δlogit| %.3g (spread %.3g)\n", std::string(formats::dtype_name(dtype)).c_str(),
+                drift, sp);
+    EXPECT_LE(drift, max_drift * sp) << formats::dtype_name(dtype);
+  }
 }
 
 TEST(GgufModel, TextOnlyLoadsAndRefusesImages) {

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <random>
 
+#include "dequantized_matmul_check.h"
 #include "fixture_case.h"
 #include "formats/dtype.h"
 #include "core/error.h"
@@ -35,14 +36,6 @@ void quantize_rows(const float* w, std::int64_t rows, std::int64_t cols, BlockQ8
 void dequantize_rows(const BlockQ8_0* blocks, std::int64_t rows, std::int64_t cols, float* out) {
   for (std::int64_t r = 0; r < rows; ++r)
     formats::dequantize_row(formats::GgmlType::Q8_0, blocks + r * (cols / 32), cols, out + r * cols);
-}
-
-std::vector<float> normal_vector(std::size_t n, std::uint32_t seed, float sigma = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, sigma);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
 }
 
 TEST(Q8_0, MatrixRowsConvertThroughTheView) {
@@ -81,47 +74,6 @@ TEST(Q8_0, DotVariantsAgree) {
       kernels::dot4_q8_0_vnni(wq.data(), blocks, xq, blocks, got);
       for (int r = 0; r < 4; ++r) EXPECT_NEAR(got[r], ref[r], 1e-5 * (1 + std::abs(ref[r]))) << blocks << " row " << r;
     }
-  }
-}
-
-// Σ |x_il · w_jl|: many rows of a quantized matrix on AMX round both x and
-// the dequantized weights to bf16 (2^-9 each, relative).
-double abs_products(const std::vector<float>& x, const std::vector<float>& w, std::int64_t i, std::int64_t j,
-                    std::int64_t k) {
-  double sum = 0;
-  for (std::int64_t l = 0; l < k; ++l) sum += std::abs(static_cast<double>(x[i * k + l]) * w[j * k + l]);
-  return sum;
-}
-
-// matmul on a block-quantized matrix (n x k) for decode-sized m (int8
-// kernels) and prompt-sized m (AMX, or float32 panels of widened rows)
-// against double sums over the dequantized weights `wd`. The int8 kernels
-// round x to 8 bits per block of 32: their error is bounded by half an x
-// step times Σ|w| of each block; AMX rounds x and the weights to bf16.
-void expect_matmul_matches_dequantized(const tensor::MatrixView& view, const std::vector<float>& wd,
-                                       const std::vector<float>& bias, std::uint32_t seed) {
-  kernels::ThreadPool pool(2);
-  const std::int64_t n = view.rows, k = view.cols;
-  for (std::int64_t m : {1, 3, 7, 8, 20}) {
-    auto x = normal_vector(m * k, seed + static_cast<std::uint32_t>(m));
-    std::vector<float> y(m * n);
-    kernels::matmul(pool, x.data(), m, view, bias.data(), y.data());
-    for (std::int64_t i = 0; i < m; ++i)
-      for (std::int64_t j = 0; j < n; ++j) {
-        double ref = bias[j], bound = 1e-4 * std::sqrt(static_cast<double>(k));
-        for (std::int64_t b = 0; b < k / 32; ++b) {
-          double amax = 0, wsum = 0;
-          for (std::int64_t l = b * 32; l < b * 32 + 32; ++l) {
-            ref += static_cast<double>(x[i * k + l]) * wd[j * k + l];
-            amax = std::max(amax, static_cast<double>(std::abs(x[i * k + l])));
-            wsum += std::abs(wd[j * k + l]);
-          }
-          if (m < kernels::kTileRows || !kernels::panel_gemm_available()) bound += amax / 127.0 * 0.5 * wsum;
-        }
-        if (m >= kernels::kTileRows && kernels::amx_bf16_available()) bound += abs_products(x, wd, i, j, k) / 256;
-        ASSERT_NEAR(y[i * n + j], ref, bound) << formats::dtype_name(view.dtype) << " m " << m << " at " << i << ","
-                                              << j;
-      }
   }
 }
 

@@ -1,0 +1,49 @@
+// The decode driver every block-type kernel shares (Q8_0, Q4_0, Q5_0, Q4_K,
+// Q6_K times a few rows of x): x quantized once into int8 blocks of 32, the
+// output features split over the pool, groups of four weight rows per x
+// load, the rest one row at a time.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/q8_0_matvec.h"
+#include "kernels/thread_pool.h"
+#include "tensor/tensor.h"
+
+namespace prism::kernels {
+
+// Output features per task: 64 rows of 576-8192 weights (37-557 KB of Q8_0)
+// keep a task's weights streaming while the hand-off stays a small part of it.
+inline constexpr std::int64_t kBlockRowsPerTask = 64;
+
+// x ([m, k]) quantized to int8 blocks, one row at a time, into the calling
+// thread's buffers (read by every worker of the parallel_for that follows).
+const std::vector<QuantizedRow>& quantized_rows(const float* x, std::int64_t m, std::int64_t k);
+
+// y = x · Wᵀ (+ bias) for w of `Block`s of kValues weights: groups of four
+// rows through dot4(row, row_blocks, x, blocks, out[4]) (null: none), the
+// rest one at a time through dot1(row, x, blocks).
+template <typename Block, std::int64_t kValues, typename Dot4, typename Dot1>
+void matmul_blocks(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
+                   float* y, Dot4 dot4, Dot1 dot1) {
+  const std::int64_t n = w.rows, k = w.cols, blocks = k / kValues;
+  const std::vector<QuantizedRow>& xq = quantized_rows(x, m, k);
+  const auto* rows = static_cast<const Block*>(w.data);
+  pool.parallel_for((n + kBlockRowsPerTask - 1) / kBlockRowsPerTask, [&](std::int64_t task) {
+    const std::int64_t r0 = task * kBlockRowsPerTask, r1 = std::min(n, r0 + kBlockRowsPerTask);
+    std::int64_t r = r0;
+    if (dot4)
+      for (float out[4]; r + 4 <= r1; r += 4)
+        for (std::int64_t i = 0; i < m; ++i) {
+          dot4(rows + r * blocks, blocks, xq[static_cast<std::size_t>(i)], blocks, out);
+          for (int j = 0; j < 4; ++j) y[i * n + r + j] = out[j] + (bias ? bias[r + j] : 0.0f);
+        }
+    for (; r < r1; ++r)
+      for (std::int64_t i = 0; i < m; ++i)
+        y[i * n + r] = dot1(rows + r * blocks, xq[static_cast<std::size_t>(i)], blocks) + (bias ? bias[r] : 0.0f);
+  });
+}
+
+}  // namespace prism::kernels
