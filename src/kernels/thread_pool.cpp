@@ -1,5 +1,7 @@
 #include "kernels/thread_pool.h"
 
+#include <stdexcept>
+
 #include <algorithm>
 #include <chrono>
 
@@ -92,6 +94,14 @@ void ThreadPool::parallel_for(std::int64_t tasks, const std::function<void(std::
     }
     return;
   }
+  // One caller at a time, checked: a second thread's batch would overwrite
+  // the first's fn_ and counters.
+  if (in_use_.exchange(true, std::memory_order_acquire))
+    throw std::logic_error("ThreadPool::parallel_for called from two threads at once");
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag.store(false, std::memory_order_release); }
+  } release{in_use_};
   // The previous batch is finished (every task ran), so no worker reads
   // fn_ or finished_ for it any more: both may be reset before publishing.
   fn_ = &fn;

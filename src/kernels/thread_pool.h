@@ -28,7 +28,7 @@ class ThreadPool {
 
   // Runs fn(task) for task in [0, tasks), spread over the threads; returns
   // when all are done. Not re-entrant: fn must not call parallel_for, and
-  // one caller at a time. tasks < 2^24.
+  // one caller at a time (a second concurrent caller gets std::logic_error).
   void parallel_for(std::int64_t tasks, const std::function<void(std::int64_t)>& fn);
 
   // How long an idle worker polls for the next parallel_for before sleeping.
@@ -49,6 +49,7 @@ class ThreadPool {
   std::condition_variable wake_;
   std::atomic<int> sleeping_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> in_use_{false};  // a caller is inside parallel_for
 };
 
 }  // namespace prism::kernels

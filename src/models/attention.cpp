@@ -16,26 +16,39 @@ constexpr std::int64_t kGroup = 4;  // queries scored together with the 4x4 kern
 using kernels::kPanelWidth;
 using kernels::kTileRows;
 
+std::int64_t visible_keys(const AttentionShape& s, std::int64_t i) {
+  return s.causal ? std::min(s.keys, s.first_query_pos + i + 1) : s.keys;
+}
+
 // One head's attention for queries [i_begin, i_end) with the panel kernel:
 // the head's keys transposed into panels once, then per tile of 8 queries
 // scores = q · kᵀ (one panel of 32 keys at a time), softmax, and
-// out = scores · v with v's rows read in place as panels of 32 dimensions.
+// out = scores · v with v's rows read as panels of 32 dimensions (in place
+// when contiguous, gathered from the blocks otherwise).
 void attend_with_panels(const AttentionShape& s, std::int64_t h, std::int64_t i_begin, std::int64_t i_end,
-                        const float* q, const float* k, const float* v, float* out) {
+                        const float* q, const KvRows& kv, float* out) {
   const std::int64_t group = s.heads / s.kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-  auto visible = [&](std::int64_t i) { return s.causal ? std::min(s.keys, s.first_query_pos + i + 1) : s.keys; };
-  const float* kh = k + (h / group) * s.head_dim;
-  const float* vh = v + (h / group) * s.head_dim;
-  const std::int64_t widest = visible(i_end - 1);
+  const std::int64_t head_offset = (h / group) * s.head_dim;
+  const std::int64_t widest = visible_keys(s, i_end - 1);
   const std::int64_t key_panels = (widest + kPanelWidth - 1) / kPanelWidth;
   const std::int64_t panel_floats = s.head_dim * kPanelWidth;
   thread_local std::vector<float> keys_t;  // [panel][dim][key in panel]
   keys_t.assign(static_cast<std::size_t>(key_panels * panel_floats), 0.0f);
   for (std::int64_t j = 0; j < widest; ++j) {
     float* dst = keys_t.data() + (j / kPanelWidth) * panel_floats + j % kPanelWidth;
-    const float* src = kh + j * s.kv_stride;
+    const float* src = kv.keys + kv.offset(j, s.kv_stride) + head_offset;
     for (std::int64_t d = 0; d < s.head_dim; ++d) dst[d * kPanelWidth] = src[d];
+  }
+  const float* vh = kv.values + head_offset;
+  std::int64_t v_stride = s.kv_stride;
+  thread_local std::vector<float> values;  // this head's value rows, when they sit in blocks
+  if (kv.blocks) {
+    values.resize(static_cast<std::size_t>(widest * s.head_dim));
+    for (std::int64_t j = 0; j < widest; ++j)
+      std::copy_n(vh + kv.offset(j, s.kv_stride), s.head_dim, values.data() + j * s.head_dim);
+    vh = values.data();
+    v_stride = s.head_dim;
   }
   const std::int64_t ld = key_panels * kPanelWidth;  // floats between rows of scores
   thread_local std::vector<float> scores;
@@ -43,81 +56,96 @@ void attend_with_panels(const AttentionShape& s, std::int64_t h, std::int64_t i_
   for (std::int64_t i0 = i_begin; i0 < i_end; i0 += kTileRows) {
     const int rows = static_cast<int>(std::min<std::int64_t>(kTileRows, i_end - i0));
     const float* q0 = q + i0 * s.q_stride + h * s.head_dim;
-    const std::int64_t tile_keys = visible(i0 + rows - 1);
+    const std::int64_t tile_keys = visible_keys(s, i0 + rows - 1);
     for (std::int64_t p = 0; p * kPanelWidth < tile_keys; ++p)
       kernels::panel_tile(q0, s.q_stride, rows, keys_t.data() + p * panel_floats, kPanelWidth, s.head_dim,
                           scores.data() + p * kPanelWidth, ld,
                           static_cast<int>(std::min<std::int64_t>(kPanelWidth, tile_keys - p * kPanelWidth)), nullptr);
     for (int a = 0; a < rows; ++a) {
-      const std::int64_t n = visible(i0 + a);
+      const std::int64_t n = visible_keys(s, i0 + a);
       float* sc = scores.data() + a * ld;
       for (std::int64_t t = 0; t < n; ++t) sc[t] *= scale;
       kernels::softmax(sc, n);
       std::fill(sc + n, sc + tile_keys, 0.0f);  // keys past this query's view weigh nothing
     }
     for (std::int64_t d0 = 0; d0 < s.head_dim; d0 += kPanelWidth)
-      kernels::panel_tile(scores.data(), ld, rows, vh + d0, s.kv_stride, tile_keys,
+      kernels::panel_tile(scores.data(), ld, rows, vh + d0, v_stride, tile_keys,
                           out + i0 * s.out_stride + h * s.head_dim + d0, s.out_stride,
                           static_cast<int>(std::min<std::int64_t>(kPanelWidth, s.head_dim - d0)), nullptr);
   }
 }
 
+// The same with dot products, four queries at a time (few queries: decoding).
+void attend_with_dots(const AttentionShape& s, std::int64_t h, std::int64_t i_begin, std::int64_t i_end,
+                      const float* q, const KvRows& kv, float* out) {
+  static const auto dot = kernels::best_dot();
+  static const auto dot4x4 = kernels::best_dot4x4();
+  const std::int64_t group = s.heads / s.kv_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+  const float* kh = kv.keys + (h / group) * s.head_dim;
+  const float* vh = kv.values + (h / group) * s.head_dim;
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<std::size_t>(kGroup * s.keys));
+  for (std::int64_t i0 = i_begin; i0 < i_end; i0 += kGroup) {
+    const std::int64_t ni = std::min(kGroup, i_end - i0);
+    const float* q0 = q + i0 * s.q_stride + h * s.head_dim;
+    // Raw scores q·k for every query of the group up to the widest view
+    // (keys past a query's own view are computed but never used). Four
+    // keys from j (a multiple of 4) never straddle a block.
+    const std::int64_t widest = visible_keys(s, i0 + ni - 1);
+    std::int64_t j = 0;
+    if (ni == kGroup) {
+      float tile[16];
+      for (; j + 4 <= widest; j += 4) {
+        dot4x4(q0, s.q_stride, kh + kv.offset(j, s.kv_stride), s.kv_stride, s.head_dim, tile);
+        for (int a = 0; a < 4; ++a)
+          for (int b = 0; b < 4; ++b) scores[a * s.keys + j + b] = tile[a * 4 + b];
+      }
+    }
+    for (std::int64_t a = 0; a < ni; ++a)
+      for (std::int64_t jj = j; jj < widest; ++jj)
+        scores[a * s.keys + jj] = dot(q0 + a * s.q_stride, kh + kv.offset(jj, s.kv_stride), s.head_dim);
+
+    for (std::int64_t a = 0; a < ni; ++a) {
+      const std::int64_t n = visible_keys(s, i0 + a);
+      float* sc = &scores[a * s.keys];
+      for (std::int64_t t = 0; t < n; ++t) sc[t] *= scale;
+      kernels::softmax(sc, n);
+      float* o = out + (i0 + a) * s.out_stride + h * s.head_dim;
+      std::fill(o, o + s.head_dim, 0.0f);
+      for (std::int64_t t = 0; t < n; ++t) kernels::axpy(sc[t], vh + kv.offset(t, s.kv_stride), o, s.head_dim);
+    }
+  }
+}
+
 }  // namespace
+
+void attention(kernels::ThreadPool& pool, const std::vector<AttentionJob>& jobs) {
+  // Tasks of all jobs in a row: job j owns [first_task[j], first_task[j + 1]).
+  std::vector<std::int64_t> first_task(jobs.size() + 1, 0);
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const auto& s = jobs[j].shape;
+    first_task[j + 1] = first_task[j] + s.heads * ((s.queries + kQueriesPerTask - 1) / kQueriesPerTask);
+  }
+  const bool panels = kernels::panel_gemm_available();
+  pool.parallel_for(first_task.back(), [&](std::int64_t task) {
+    const auto j = static_cast<std::size_t>(std::upper_bound(first_task.begin(), first_task.end(), task) -
+                                            first_task.begin() - 1);
+    const AttentionJob& job = jobs[j];
+    const AttentionShape& s = job.shape;
+    const std::int64_t chunks = (s.queries + kQueriesPerTask - 1) / kQueriesPerTask;
+    const std::int64_t local = task - first_task[j], h = local / chunks, chunk = local % chunks;
+    const std::int64_t i_begin = chunk * kQueriesPerTask, i_end = std::min(s.queries, i_begin + kQueriesPerTask);
+    if (s.queries >= kTileRows && panels)
+      attend_with_panels(s, h, i_begin, i_end, job.q, job.kv, job.out);
+    else
+      attend_with_dots(s, h, i_begin, i_end, job.q, job.kv, job.out);
+  });
+}
 
 void attention(kernels::ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
                float* out) {
-  const std::int64_t chunks = (s.queries + kQueriesPerTask - 1) / kQueriesPerTask;
-  const std::int64_t group = s.heads / s.kv_heads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
-  if (s.queries >= kTileRows && kernels::panel_gemm_available()) {
-    pool.parallel_for(s.heads * chunks, [&](std::int64_t task) {
-      const std::int64_t h = task / chunks, chunk = task % chunks;
-      attend_with_panels(s, h, chunk * kQueriesPerTask, std::min(s.queries, (chunk + 1) * kQueriesPerTask), q, k, v,
-                         out);
-    });
-    return;
-  }
-  const auto dot = kernels::best_dot();
-  const auto dot4x4 = kernels::best_dot4x4();
-  auto visible = [&](std::int64_t i) { return s.causal ? std::min(s.keys, s.first_query_pos + i + 1) : s.keys; };
-
-  pool.parallel_for(s.heads * chunks, [&](std::int64_t task) {
-    const std::int64_t h = task / chunks, chunk = task % chunks;
-    const float* kh = k + (h / group) * s.head_dim;
-    const float* vh = v + (h / group) * s.head_dim;
-    thread_local std::vector<float> scores;
-    scores.resize(static_cast<std::size_t>(kGroup * s.keys));
-    const std::int64_t i_end = std::min(s.queries, (chunk + 1) * kQueriesPerTask);
-    for (std::int64_t i0 = chunk * kQueriesPerTask; i0 < i_end; i0 += kGroup) {
-      const std::int64_t ni = std::min(kGroup, i_end - i0);
-      const float* q0 = q + i0 * s.q_stride + h * s.head_dim;
-      // Raw scores q·k for every query of the group up to the widest view
-      // (keys past a query's own view are computed but never used).
-      const std::int64_t widest = visible(i0 + ni - 1);
-      std::int64_t j = 0;
-      if (ni == kGroup) {
-        float tile[16];
-        for (; j + 4 <= widest; j += 4) {
-          dot4x4(q0, s.q_stride, kh + j * s.kv_stride, s.kv_stride, s.head_dim, tile);
-          for (int a = 0; a < 4; ++a)
-            for (int b = 0; b < 4; ++b) scores[a * s.keys + j + b] = tile[a * 4 + b];
-        }
-      }
-      for (std::int64_t a = 0; a < ni; ++a)
-        for (std::int64_t jj = j; jj < widest; ++jj)
-          scores[a * s.keys + jj] = dot(q0 + a * s.q_stride, kh + jj * s.kv_stride, s.head_dim);
-
-      for (std::int64_t a = 0; a < ni; ++a) {
-        const std::int64_t n = visible(i0 + a);
-        float* sc = &scores[a * s.keys];
-        for (std::int64_t t = 0; t < n; ++t) sc[t] *= scale;
-        kernels::softmax(sc, n);
-        float* o = out + (i0 + a) * s.out_stride + h * s.head_dim;
-        std::fill(o, o + s.head_dim, 0.0f);
-        for (std::int64_t t = 0; t < n; ++t) kernels::axpy(sc[t], vh + t * s.kv_stride, o, s.head_dim);
-      }
-    }
-  });
+  attention(pool, {AttentionJob{s, q, KvRows{k, v, nullptr, 0}, out}});
 }
 
 }  // namespace prism::models

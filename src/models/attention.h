@@ -1,11 +1,13 @@
 // Scaled dot-product attention over rows of q/k/v laid out [tokens, heads·dim],
 // shared by the vision encoder (full attention) and the text decoder (causal,
-// grouped-query, over the KV cache).
+// grouped-query, over the paged KV cache).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/thread_pool.h"
+#include "models/kv_cache.h"
 
 namespace prism::models {
 
@@ -21,6 +23,33 @@ struct AttentionShape {
   std::int64_t first_query_pos = 0;
 };
 
+// Where key/value row j is: kv_stride floats apart from keys/values, or,
+// with a block table, row j % kKvBlockSize of block blocks[j / kKvBlockSize]
+// (blocks block_floats apart, rows kv_stride apart inside one).
+struct KvRows {
+  const float* keys = nullptr;
+  const float* values = nullptr;
+  const std::int32_t* blocks = nullptr;
+  std::int64_t block_floats = 0;
+
+  std::int64_t offset(std::int64_t j, std::int64_t stride) const {
+    return blocks ? blocks[j / kKvBlockSize] * block_floats + (j % kKvBlockSize) * stride : j * stride;
+  }
+};
+
+// One attention problem of a batch (a sequence's queries over its own keys).
+struct AttentionJob {
+  AttentionShape shape;
+  const float* q = nullptr;
+  KvRows kv;
+  float* out = nullptr;
+};
+
+// All jobs in one parallel_for, so a batch of short sequences keeps every
+// thread busy without a hand-off per sequence.
+void attention(kernels::ThreadPool& pool, const std::vector<AttentionJob>& jobs);
+
+// Contiguous keys and values (the vision encoder).
 void attention(kernels::ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
                float* out);
 

@@ -1,5 +1,6 @@
 #include "models/llama.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -37,35 +38,55 @@ Tensor LlamaDecoder::embed(const std::int32_t* ids, std::int64_t n) const {
 }
 
 Tensor LlamaDecoder::forward(kernels::ThreadPool& pool, const Tensor& embeds, KvCache& cache) const {
+  const std::int64_t t = embeds.dim(0), start = cache.length();
+  if (start + t > cache.capacity()) cache.reserve(std::max(start + t, cache.capacity() * 2));
+  Tensor out = forward_batch(pool, embeds, {SequenceSlice{0, t, start, cache.block_table()}}, cache.storage());
+  cache.set_length(start + t);
+  return out;
+}
+
+Tensor LlamaDecoder::forward_batch(kernels::ThreadPool& pool, const Tensor& embeds,
+                                   const std::vector<SequenceSlice>& slices, KvBlockStorage& storage) const {
   const std::int64_t t = embeds.dim(0), hidden = config_.hidden_size, hd = config_.head_dim;
   const std::int64_t heads = config_.num_attention_heads, kv_heads = config_.num_key_value_heads;
   const std::int64_t q_dim = heads * hd, kv_dim = kv_heads * hd, inter = config_.intermediate_size;
-  const std::int64_t start = cache.length();
-  if (start + t > cache.capacity()) cache.reserve(std::max(start + t, cache.capacity() * 2));
 
-  // cos/sin per new position (float32 like transformers' rotary embedding).
+  // Each row's position, and cos/sin per row (float32 like transformers' rotary embedding).
   const std::int64_t half = hd / 2;
+  std::vector<std::int64_t> position(static_cast<std::size_t>(t), -1);
+  for (const auto& s : slices)
+    for (std::int64_t i = 0; i < s.rows; ++i) position[static_cast<std::size_t>(s.first_row + i)] = s.start + i;
   std::vector<float> cos(static_cast<std::size_t>(t * half)), sin(cos.size());
-  for (std::int64_t i = 0; i < t; ++i)
+  for (std::int64_t i = 0; i < t; ++i) {
+    if (position[static_cast<std::size_t>(i)] < 0) throw Error("forward_batch: row " + std::to_string(i) + " has no sequence");
     for (std::int64_t f = 0; f < half; ++f) {
-      const float angle = static_cast<float>(start + i) * inv_freq_[f];
+      const float angle = static_cast<float>(position[static_cast<std::size_t>(i)]) * inv_freq_[f];
       cos[i * half + f] = std::cos(angle);
       sin[i * half + f] = std::sin(angle);
     }
+  }
 
   Tensor x = embeds;
   Tensor normed({t, hidden}), q({t, q_dim}), k({t, kv_dim}), v({t, kv_dim}), attn({t, q_dim}), proj({t, hidden});
   Tensor gate({t, inter}), up({t, inter});
-  AttentionShape shape;
-  shape.queries = t;
-  shape.keys = start + t;
-  shape.heads = heads;
-  shape.kv_heads = kv_heads;
-  shape.head_dim = hd;
-  shape.q_stride = shape.out_stride = q_dim;
-  shape.kv_stride = kv_dim;
-  shape.causal = true;
-  shape.first_query_pos = start;
+  std::vector<AttentionJob> jobs;
+  for (const auto& s : slices) {
+    AttentionJob job;
+    job.shape.queries = s.rows;
+    job.shape.keys = s.start + s.rows;
+    job.shape.heads = heads;
+    job.shape.kv_heads = kv_heads;
+    job.shape.head_dim = hd;
+    job.shape.q_stride = job.shape.out_stride = q_dim;
+    job.shape.kv_stride = kv_dim;
+    job.shape.causal = true;
+    job.shape.first_query_pos = s.start;
+    job.q = q.row(s.first_row);
+    job.out = attn.row(s.first_row);
+    job.kv.blocks = s.blocks;
+    job.kv.block_floats = storage.block_floats();
+    jobs.push_back(job);
+  }
 
   for (int l = 0; l < config_.num_hidden_layers; ++l) {
     const auto& lw = w_.layers[l];
@@ -80,9 +101,19 @@ Tensor LlamaDecoder::forward(kernels::ThreadPool& pool, const Tensor& embeds, Kv
       for (std::int64_t h = 0; h < kv_heads; ++h)
         kernels::rope_rotate_half(k.row(i) + h * hd, &cos[i * half], &sin[i * half], hd);
     }
-    std::copy(k.data(), k.data() + t * kv_dim, cache.keys(l) + start * kv_dim);
-    std::copy(v.data(), v.data() + t * kv_dim, cache.values(l) + start * kv_dim);
-    attention(pool, shape, q.data(), cache.keys(l), cache.values(l), attn.data());
+    // The new rows' keys and values into their sequences' blocks.
+    for (const auto& s : slices)
+      for (std::int64_t i = 0; i < s.rows; ++i) {
+        const std::int64_t pos = s.start + i;
+        float* dst = storage.keys(s.blocks[pos / kKvBlockSize], l) + (pos % kKvBlockSize) * kv_dim;
+        std::copy_n(k.row(s.first_row + i), kv_dim, dst);
+        std::copy_n(v.row(s.first_row + i), kv_dim, dst + storage.value_offset());
+      }
+    for (auto& job : jobs) {
+      job.kv.keys = storage.keys(0, l);
+      job.kv.values = job.kv.keys + storage.value_offset();
+    }
+    attention(pool, jobs);
     kernels::matmul(pool, attn.data(), t, lw.o_w, nullptr, proj.data());
     kernels::add(x.data(), proj.data(), t * hidden);
 
@@ -94,7 +125,6 @@ Tensor LlamaDecoder::forward(kernels::ThreadPool& pool, const Tensor& embeds, Kv
     kernels::matmul(pool, gate.data(), t, lw.down_w, nullptr, proj.data());
     kernels::add(x.data(), proj.data(), t * hidden);
   }
-  cache.set_length(start + t);
   for (std::int64_t i = 0; i < t; ++i)
     kernels::rms_norm(x.row(i), w_.norm.data(), hidden, config_.rms_norm_eps, x.row(i));
   return x;

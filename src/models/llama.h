@@ -28,6 +28,14 @@ class LlamaDecoder {
   // states [T, hidden].
   tensor::Tensor forward(kernels::ThreadPool& pool, const tensor::Tensor& embeds, KvCache& cache) const;
 
+  // The same for several sequences at once: `embeds` rows are split among
+  // `slices` (each row in exactly one), every matrix is applied to all rows
+  // together (its weights read once for the batch), and each slice's
+  // attention runs over its own blocks of `storage`, where its new keys and
+  // values are written.
+  tensor::Tensor forward_batch(kernels::ThreadPool& pool, const tensor::Tensor& embeds,
+                               const std::vector<SequenceSlice>& slices, KvBlockStorage& storage) const;
+
   // logits [m, vocab] of m hidden rows.
   void logits(kernels::ThreadPool& pool, const float* hidden, std::int64_t m, float* out) const;
 
