@@ -12,6 +12,7 @@ std::string to_string(FailureKind kind) {
     case FailureKind::client_gone: return "client_disconnected";
     case FailureKind::invalid_input: return "invalid_input";
     case FailureKind::internal: return "internal_error";
+    case FailureKind::overloaded: return "overloaded";
   }
   return "internal_error";
 }
@@ -23,6 +24,7 @@ bool BackendFailure::retryable() const {
     case FailureKind::total_timeout:
     case FailureKind::protocol:
     case FailureKind::internal:
+    case FailureKind::overloaded:
       return true;
     case FailureKind::http_status:
       return http_status == 429 || http_status == 408 || http_status >= 500;

@@ -23,6 +23,9 @@ struct ChatCall {
   nlohmann::json body;      // OpenAI chat request, "model" already the backend's own name
   bool stream = false;
   std::string request_id;
+  // Who goes first in a busy local engine: "realtime" (a voice turn),
+  // "interactive" (a chat request) or "batch" (service_tier "flex").
+  std::string priority = "interactive";
 };
 
 enum class FailureKind {
@@ -34,6 +37,7 @@ enum class FailureKind {
   client_gone,          // our own client disconnected; not the backend's fault
   invalid_input,        // the request itself is at fault (e.g. undecodable image)
   internal,             // local engine error
+  overloaded,           // the local engine has no capacity now (429, Retry-After)
 };
 std::string to_string(FailureKind kind);
 

@@ -25,6 +25,7 @@ struct Channel {
   std::optional<runtime::GenerationResult> result;
   std::optional<BackendFailure> failure;
   std::atomic<bool> cancel{false};
+  std::shared_ptr<runtime::SequenceHandle> sequence;  // once submitted (guarded by mutex)
   net::steady_timer timer;
   net::any_io_executor executor;
 
@@ -32,6 +33,13 @@ struct Channel {
   // between its check of the queue and its wait.
   void wake(const std::shared_ptr<Channel>& self) {
     net::post(executor, [self] { self->timer.cancel(); });
+  }
+  // Stops the sequence wherever it is (queued, reading its prompt,
+  // decoding): it leaves the batch at the engine's next step.
+  void stop() {
+    cancel = true;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (sequence) sequence->cancel = true;
   }
 };
 
@@ -82,11 +90,12 @@ runtime::GenerationParams generation_params_from_request(const nlohmann::json& b
 }
 
 LocalBackend::LocalBackend(std::string model_id, std::unique_ptr<runtime::VlmEngine> engine,
-                           runtime::MediaPolicy policy, int total_timeout_ms)
+                           runtime::MediaPolicy policy, int total_timeout_ms, std::chrono::milliseconds queue_timeout)
     : model_id_(std::move(model_id)),
       engine_(std::move(engine)),
       policy_(std::move(policy)),
       total_timeout_ms_(total_timeout_ms),
+      queue_timeout_(queue_timeout),
       worker_([this] { worker_loop(); }) {}
 
 LocalBackend::~LocalBackend() {
@@ -131,10 +140,24 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
     co_return out;
   }
 
+  runtime::SubmitOptions options;
+  options.priority = runtime::priority_from_string(call.priority);
+  options.queue_timeout = std::min(queue_timeout_, std::chrono::milliseconds(total_timeout_ms_));
+  options.keep_prompt_logits = false;
   auto channel = std::make_shared<Channel>(co_await net::this_coro::executor);
   const nlohmann::json messages = call.body["messages"];
-  post([this, channel, messages, params] {
-    auto on_delta = [&](std::string_view text) {
+  post([this, channel, messages, params, options] {
+    auto finish = [channel](std::optional<runtime::GenerationResult> result, std::optional<BackendFailure> failure) {
+      {
+        std::lock_guard<std::mutex> lock(channel->mutex);
+        channel->result = std::move(result);
+        channel->failure = std::move(failure);
+        channel->done = true;
+      }
+      channel->wake(channel);
+    };
+    if (channel->cancel.load()) return finish(std::nullopt, std::nullopt);
+    auto on_delta = [channel](std::string_view text) {
       {
         std::lock_guard<std::mutex> lock(channel->mutex);
         channel->deltas.emplace_back(text);
@@ -142,25 +165,25 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
       channel->wake(channel);
       return !channel->cancel.load();
     };
-    std::optional<runtime::GenerationResult> result;
-    std::optional<BackendFailure> failure;
-    if (!channel->cancel.load()) {
-      try {
-        result = engine_->generate(messages, params, policy_, on_delta);
-      } catch (const InvalidInput& e) {
-        failure = BackendFailure{FailureKind::invalid_input, 400, std::nullopt, e.what(), nullptr};
-      } catch (const std::exception& e) {
-        failure = BackendFailure{FailureKind::internal, 0, std::nullopt,
-                                 std::string("local engine failed: ") + e.what(), nullptr};
-      }
-    }
-    {
+    auto on_done = [finish](runtime::GenerationResult r) {
+      if (!r.error) return finish(std::move(r), std::nullopt);
+      if (r.overloaded)
+        return finish(std::nullopt, BackendFailure{FailureKind::overloaded, 429, r.retry_after, *r.error, nullptr});
+      if (r.invalid_input)
+        return finish(std::nullopt, BackendFailure{FailureKind::invalid_input, 400, std::nullopt, *r.error, nullptr});
+      finish(std::nullopt, BackendFailure{FailureKind::internal, 0, std::nullopt, *r.error, nullptr});
+    };
+    try {
+      auto handle = engine_->submit(messages, params, policy_, options, on_delta, on_done);
       std::lock_guard<std::mutex> lock(channel->mutex);
-      channel->result = std::move(result);
-      channel->failure = std::move(failure);
-      channel->done = true;
+      channel->sequence = std::move(handle);
+      if (channel->cancel.load()) channel->sequence->cancel = true;
+    } catch (const InvalidInput& e) {
+      finish(std::nullopt, BackendFailure{FailureKind::invalid_input, 400, std::nullopt, e.what(), nullptr});
+    } catch (const std::exception& e) {
+      finish(std::nullopt, BackendFailure{FailureKind::internal, 0, std::nullopt,
+                                          std::string("local engine failed: ") + e.what(), nullptr});
     }
-    channel->wake(channel);
   });
 
   const std::string id = "chatcmpl-" + call.request_id;
@@ -185,11 +208,11 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
       if (!out.streamed_any) out.ttft_ms = ms_since(start);
       out.streamed_any = true;
       sent_role = true;
-      if (!co_await on_chunk(chunk)) channel->cancel = true;
+      if (!co_await on_chunk(chunk)) channel->stop();
     }
     if (done) break;
     if (Clock::now() > deadline && !channel->cancel.load()) {
-      channel->cancel = true;
+      channel->stop();
       out.failure = BackendFailure{FailureKind::total_timeout, 0, std::nullopt,
                                    "generation not complete within " + std::to_string(total_timeout_ms_) + " ms",
                                    nullptr};
@@ -216,7 +239,7 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
   const nlohmann::json usage = {{"prompt_tokens", out.prompt_tokens},
                                 {"completion_tokens", out.completion_tokens},
                                 {"total_tokens", out.prompt_tokens + out.completion_tokens},
-                                // Prompt tokens served from the previous request's KV cache.
+                                // Prompt tokens served from the prefix cache.
                                 {"prompt_tokens_details", {{"cached_tokens", r.reused_prompt_tokens}}}};
   if (call.stream) {
     nlohmann::json d = nlohmann::json::object();

@@ -1,9 +1,11 @@
-// Backend for a checkpoint run by the in-process engine. Generation runs on
-// the backend's own worker thread (one request at a time per model; others
-// wait their turn); text pieces cross to the request's coroutine as they are
-// produced and leave as OpenAI chat.completion chunks.
+// Backend for a checkpoint run by the in-process engine. A request's prompt
+// is built (media decoded) on the backend's worker thread, then joins the
+// model's batching engine; text pieces cross from the engine's thread to
+// the request's coroutine as they are produced and leave as OpenAI
+// chat.completion chunks. No capacity left: an `overloaded` failure (429).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -19,7 +21,7 @@ namespace prism::backends {
 class LocalBackend : public Backend {
  public:
   LocalBackend(std::string model_id, std::unique_ptr<runtime::VlmEngine> engine, runtime::MediaPolicy policy,
-               int total_timeout_ms);
+               int total_timeout_ms, std::chrono::milliseconds queue_timeout = std::chrono::milliseconds(30000));
   ~LocalBackend() override;
 
   net::awaitable<ChatOutcome> chat(ChatCall call, ChunkHandler on_chunk) override;
@@ -33,6 +35,7 @@ class LocalBackend : public Backend {
   std::unique_ptr<runtime::VlmEngine> engine_;
   runtime::MediaPolicy policy_;
   int total_timeout_ms_;
+  std::chrono::milliseconds queue_timeout_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;

@@ -24,3 +24,15 @@ class InvalidInput : public Error {
 };
 
 }  // namespace prism
+
+namespace prism {
+
+// No capacity for the request now (the local engine's queue is full or no
+// place opened in time). Servers map it to HTTP 429 with Retry-After.
+class Overloaded : public Error {
+ public:
+  Overloaded(const std::string& message, int retry_after_ms) : Error(message), retry_after_ms(retry_after_ms) {}
+  int retry_after_ms;
+};
+
+}  // namespace prism

@@ -87,6 +87,11 @@ void MetricsRegistry::set(const std::string& name, const Labels& labels, double 
   family(name, Type::gauge).series[render_labels(labels)].value = value;
 }
 
+void MetricsRegistry::set_total(const std::string& name, const Labels& labels, double value) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  family(name, Type::counter).series[render_labels(labels)].value = value;
+}
+
 void MetricsRegistry::observe(const std::string& name, const Labels& labels, double value) {
   std::lock_guard<std::mutex> lock(mutex_);
   Family& f = family(name, Type::histogram);

@@ -22,6 +22,8 @@ class MetricsRegistry {
 
   void add(const std::string& name, const Labels& labels, double value = 1.0);  // counter or gauge
   void set(const std::string& name, const Labels& labels, double value);        // gauge
+  // A counter mirrored from a component that keeps its own running total.
+  void set_total(const std::string& name, const Labels& labels, double value);
   void observe(const std::string& name, const Labels& labels, double value);    // histogram
 
   std::string render() const;

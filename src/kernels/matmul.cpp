@@ -42,15 +42,30 @@ void matmul_panels(ThreadPool& pool, const float* x, std::int64_t m, const tenso
 
 }  // namespace
 
+// Block-type weights times up to this many rows (a decode batch: one row per
+// sequence) stay in int8: each group of weight rows is read from memory once
+// and multiplied by every row of x while it sits in L1, where widening the
+// weights to bf16 or float32 for AMX or the panels would cost more than the
+// products themselves.
+namespace {
+constexpr std::int64_t kInt8BatchRows = 32;
+
+bool int8_takes(const tensor::MatrixView& w) {
+  return w.dtype == tensor::DType::Q8_0 || (w.dtype == tensor::DType::Q4_0 && q8_0_vnni_available()) ||
+         kquant_decode_takes(w.dtype);
+}
+}  // namespace
+
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
             float* y) {
+  if (m < kInt8BatchRows && int8_takes(w)) {
+    if (w.dtype == tensor::DType::Q8_0) return matmul_q8_0(pool, x, m, w, bias, y);
+    if (w.dtype == tensor::DType::Q4_0) return matmul_q4_0_vnni(pool, x, m, w, bias, y);
+    return matmul_kquant(pool, x, m, w, bias, y);
+  }
   // bf16 weights on AMX (float32 and, unless re-stored for speed, f16 keep the panels).
   if (m >= kTileRows && amx_takes(w) && amx_bf16_available()) return matmul_amx_bf16(pool, x, m, w, bias, y);
   if (m >= kTileRows && panel_gemm_available()) return matmul_panels(pool, x, m, w, bias, y);
-  if (w.dtype == tensor::DType::Q8_0 && m < kTileRows) return matmul_q8_0(pool, x, m, w, bias, y);
-  if (w.dtype == tensor::DType::Q4_0 && m < kTileRows && q8_0_vnni_available())
-    return matmul_q4_0_vnni(pool, x, m, w, bias, y);
-  if (m < kTileRows && kquant_decode_takes(w.dtype)) return matmul_kquant(pool, x, m, w, bias, y);
   if (m < kTileRows && half_matvec_available(w.dtype)) return matmul_half_rows(pool, x, m, w, bias, y);
   const std::int64_t n = w.rows, k = w.cols;
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;

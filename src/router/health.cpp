@@ -39,6 +39,7 @@ nlohmann::json HealthSnapshot::to_json() const {
           {"samples", samples},
           {"error_rate", std::round(error_rate * 1000) / 1000},
           {"in_flight", in_flight},
+          {"queue_wait_ms", std::round(queue_wait_ms)},
           {"consecutive_failures", consecutive_failures},
           {"circuit", to_string(circuit)}};
 }
@@ -64,6 +65,7 @@ HealthSnapshot HealthTracker::snapshot(const std::string& model, Clock::time_poi
     snap.error_rate = static_cast<double>(std::count(s.outcomes.begin(), s.outcomes.end(), true)) /
                       static_cast<double>(s.outcomes.size());
   snap.in_flight = s.in_flight;
+  snap.queue_wait_ms = s.queue_wait_ms;
   snap.consecutive_failures = s.consecutive_failures;
   snap.circuit = s.circuit;
   if (s.circuit == CircuitState::open && now >= s.open_until) snap.circuit = CircuitState::half_open;
@@ -139,6 +141,11 @@ void HealthTracker::record_abandoned(const std::string& model) {
   State& s = state(model);
   s.in_flight = std::max(0, s.in_flight - 1);
   s.probe_out = false;
+}
+
+void HealthTracker::set_queue_wait(const std::string& model, double ms) {
+  std::lock_guard lock(mutex_);
+  state(model).queue_wait_ms = ms;
 }
 
 void HealthTracker::record_rate_limited(const std::string& model, std::chrono::milliseconds retry_after,

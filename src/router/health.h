@@ -53,6 +53,7 @@ struct HealthSnapshot {
   CircuitState circuit = CircuitState::closed;
   std::optional<double> unavailable_for_ms;  // circuit open or rate limited: time left
   std::string unavailable_reason;            // words, when unavailable
+  double queue_wait_ms = 0;                  // a local engine's expected wait for a place now
   nlohmann::json to_json() const;
 };
 
@@ -73,6 +74,9 @@ class HealthTracker {
   void record_abandoned(const std::string& model);
   void record_rate_limited(const std::string& model, std::chrono::milliseconds retry_after,
                            Clock::time_point now = Clock::now());
+  // A local engine's current expected queue wait (0 while it has room),
+  // added to its expected latency so a saturated engine loses to others.
+  void set_queue_wait(const std::string& model, double ms);
 
  private:
   struct State {
@@ -86,6 +90,7 @@ class HealthTracker {
     Clock::time_point open_until{};
     bool probe_out = false;
     Clock::time_point rate_limited_until{};
+    double queue_wait_ms = 0;
   };
   State& state(const std::string& model);
   void push_outcome(State& s, bool failed);

@@ -33,6 +33,10 @@ void expected_latency(Candidate& c, const HealthSnapshot* h, bool stream, const 
     c.expected_latency_ms = settings.default_latency_ms;
     c.latency_source = "default (no observations yet)";
   }
+  if (h && h->queue_wait_ms > 0) {  // a saturated local engine: its queue comes first
+    c.expected_latency_ms += h->queue_wait_ms;
+    c.latency_source += " + " + fmt(h->queue_wait_ms, 0) + " ms expected queue wait";
+  }
 }
 
 // The first hard constraint the candidate breaks, in words and numbers; empty if none.

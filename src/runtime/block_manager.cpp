@@ -52,12 +52,10 @@ std::vector<std::int32_t> BlockManager::find_prefix(const std::vector<BlockHash>
                                                     const std::vector<ContentKey>& content) {
   std::vector<std::int32_t> found;
   for (std::size_t b = 0; b < hashes.size(); ++b) {
-    ++prefix_queries_;
     auto it = by_hash_.find(hashes[b]);
     if (it == by_hash_.end()) break;
     const Block& block = blocks_[static_cast<std::size_t>(it->second)];
     if (!std::equal(block.content.begin(), block.content.end(), content.begin() + b * kKvBlockSize)) break;
-    ++prefix_hits_;
     found.push_back(it->second);
   }
   return found;
@@ -66,6 +64,11 @@ std::vector<std::int32_t> BlockManager::find_prefix(const std::vector<BlockHash>
 std::int64_t BlockManager::unheld(const std::vector<std::int32_t>& blocks) const {
   return std::count_if(blocks.begin(), blocks.end(),
                        [&](std::int32_t b) { return blocks_[static_cast<std::size_t>(b)].refs == 0; });
+}
+
+void BlockManager::record_lookup(std::size_t queried, std::size_t found) {
+  prefix_queries_ += queried;
+  prefix_hits_ += found;
 }
 
 void BlockManager::acquire(const std::vector<std::int32_t>& blocks) {

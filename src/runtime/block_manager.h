@@ -57,6 +57,9 @@ class BlockManager {
                                         const std::vector<ContentKey>& content);
   // How many of `blocks` nobody holds now (taking them costs availability).
   std::int64_t unheld(const std::vector<std::int32_t>& blocks) const;
+  // Counts one admitted sequence's lookup for the hit rate (a sequence
+  // may look several times while it waits).
+  void record_lookup(std::size_t queried, std::size_t found);
   // Takes a reference on each block (from find_prefix).
   void acquire(const std::vector<std::int32_t>& blocks);
   // A block for one holder: a free one, else the least recently used

@@ -8,7 +8,7 @@ namespace prism::runtime {
 
 TokenLoopResult run_token_loop(const models::SmolVlmModel& model, const std::vector<std::int32_t>& input_ids,
                                const tensor::Tensor* image_features, const TokenLoopParams& params,
-                               const std::function<TokenVerdict(std::int32_t)>& on_token, PrefixCache* prefix) {
+                               const std::function<TokenVerdict(std::int32_t)>& on_token) {
   const auto& text_cfg = model.config().text;
   const auto context = static_cast<std::size_t>(text_cfg.max_position_embeddings);
   if (input_ids.empty()) throw InvalidInput("the prompt is empty");
@@ -18,24 +18,12 @@ TokenLoopResult run_token_loop(const models::SmolVlmModel& model, const std::vec
   if (params.max_tokens < 0) throw InvalidInput("max_tokens must be >= 0");
 
   Sampler sampler(params.sampling, params.seed);
-  // Image features are merged into the embeddings, so only text-only
-  // prompts share cached positions (an image request leaves the cache be).
-  const bool use_prefix = prefix && !image_features;
-  std::size_t reused = 0;
-  std::optional<models::KvCache> taken;
-  if (use_prefix && prefix->cache) {
-    taken.swap(prefix->cache);  // back only on success: a throw leaves no half-written cache
-    const std::size_t limit = std::min(prefix->ids.size(), input_ids.size() - 1);  // >= 1 token to prefill
-    while (reused < limit && prefix->ids[reused] == input_ids[reused]) ++reused;
-    taken->set_length(static_cast<std::int64_t>(reused));
-  }
-  models::KvCache cache = taken ? std::move(*taken) : model.make_cache();
+  models::KvCache cache = model.make_cache();
   const std::int64_t vocab = text_cfg.vocab_size;
   TokenLoopResult result;
   result.finish_reason = "length";
 
-  const std::vector<std::int32_t> fresh(input_ids.begin() + static_cast<std::ptrdiff_t>(reused), input_ids.end());
-  tensor::Tensor embeds = model.embed_prompt(fresh, image_features);
+  tensor::Tensor embeds = model.embed_prompt(input_ids, image_features);
   tensor::Tensor hidden = model.text().forward(model.pool(), embeds, cache);
   std::vector<float> logits(static_cast<std::size_t>(vocab));
   model.text().logits(model.pool(), hidden.row(hidden.dim(0) - 1), 1, logits.data());
@@ -64,14 +52,6 @@ TokenLoopResult run_token_loop(const models::SmolVlmModel& model, const std::vec
     tensor::Tensor e = model.text().embed(&next, 1);
     tensor::Tensor h = model.text().forward(model.pool(), e, cache);
     model.text().logits(model.pool(), h.data(), 1, logits.data());
-  }
-  if (use_prefix) {
-    // The cache holds the rows of the first cache.length() ids of `seen`
-    // (the last sampled token was never fed back).
-    seen.resize(static_cast<std::size_t>(cache.length()));
-    prefix->ids = std::move(seen);
-    prefix->cache = std::move(cache);
-    prefix->last_reused = reused;
   }
   return result;
 }

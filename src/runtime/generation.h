@@ -1,6 +1,8 @@
-// The token-level generation loop: prefill the prompt (with image features
-// merged at the <image> positions), then one token per step through the KV
-// cache until EOS, the token budget, the context window, or the caller stops.
+// The token-level generation loop of one sequence alone: prefill the prompt
+// (with image features merged at the <image> positions), then one token per
+// step through its own KV cache until EOS, the token budget, the context
+// window, or the caller stops. The batching engine (batch_engine.h) serves
+// requests; this plain loop is what its answers are checked against.
 #pragma once
 
 #include <cstdint>
@@ -29,21 +31,10 @@ struct TokenLoopResult {
   std::vector<float> prompt_last_logits; // logits at the last prompt position, before any processing
 };
 
-// The KV cache left by the previous text-only request and the ids whose keys
-// and values it holds. A request that begins the same way (a conversation's
-// history, a fixed system prompt) prefills only what follows the common
-// prefix, as llama.cpp's prompt cache and vLLM's prefix caching do.
-struct PrefixCache {
-  std::optional<models::KvCache> cache;
-  std::vector<std::int32_t> ids;
-  std::size_t last_reused = 0;  // prompt tokens the last request did not recompute
-};
-
 // on_token sees each generated id (an EOS id too, before the loop ends on it).
 // Throws prism::InvalidInput when the prompt does not fit the context window.
 TokenLoopResult run_token_loop(const models::SmolVlmModel& model, const std::vector<std::int32_t>& input_ids,
                                const tensor::Tensor* image_features, const TokenLoopParams& params,
-                               const std::function<TokenVerdict(std::int32_t)>& on_token,
-                               PrefixCache* prefix = nullptr);
+                               const std::function<TokenVerdict(std::int32_t)>& on_token);
 
 }  // namespace prism::runtime

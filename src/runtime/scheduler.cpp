@@ -56,11 +56,13 @@ void Scheduler::admit() {
     const auto prompt = static_cast<std::int64_t>(seq.tokens.size());
     // Cached blocks of the prompt, leaving at least its last position to
     // compute (its logits give the first token).
+    const auto reusable = static_cast<std::size_t>((prompt - 1) / kKvBlockSize);
     std::vector<std::int32_t> hits = blocks_.find_prefix(seq.hashes, seq.content);
-    hits.resize(std::min<std::size_t>(hits.size(), static_cast<std::size_t>((prompt - 1) / kKvBlockSize)));
+    hits.resize(std::min(hits.size(), reusable));
     const std::int64_t needed = blocks_for(positions_needed(seq)) - static_cast<std::int64_t>(hits.size());
     if (needed + blocks_.unheld(hits) > blocks_.available() - reserved_) return;  // first come, first served: wait
     blocks_.acquire(hits);
+    blocks_.record_lookup(std::min(seq.hashes.size(), reusable), hits.size());
     seq.blocks = hits;
     seq.published = static_cast<std::int64_t>(hits.size());
     seq.computed = seq.published * kKvBlockSize;

@@ -1,11 +1,15 @@
 #include "runtime/vlm_engine.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <future>
 #include <fstream>
 
 #include "core/error.h"
 #include "runtime/generation.h"
 #include "runtime/gguf_side_files.h"
+#include "runtime/image_work.h"
 #include "runtime/model_files.h"
 #include "runtime/stop_strings.h"
 
@@ -94,7 +98,7 @@ SideFiles gguf_side_files(const models::GgufModelFiles& gguf, const fs::path& di
 
 std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int threads,
                                            std::optional<formats::DType> text_weights,
-                                           const std::optional<fs::path>& mmproj) {
+                                           const std::optional<fs::path>& mmproj, const ServingSettings& serving) {
   std::error_code ec;
   const auto gguf = find_gguf_files(checkpoint_dir, mmproj);
   if (!gguf && mmproj) throw Error(checkpoint_dir.string() + ": --mmproj goes with a GGUF model, not a checkpoint folder");
@@ -141,8 +145,12 @@ std::unique_ptr<VlmEngine> VlmEngine::load(const fs::path& checkpoint_dir, int t
   engine->eos_ids_ = engine->generation_config_.eos_token_ids;
   if (engine->eos_ids_.empty())
     if (auto eos = tokenizer_config_eos(dir, engine->tokenizer_)) engine->eos_ids_.push_back(*eos);
+  engine->image_cache_ = std::make_unique<ImageFeatureCache>(serving.image_cache_bytes);
+  engine->batch_ = std::make_unique<BatchEngine>(*engine->model_, serving.batch);
   return engine;
 }
+
+VlmEngine::~VlmEngine() { batch_.reset(); }
 
 int VlmEngine::context_window() const { return model_->config().text.max_position_embeddings; }
 
@@ -158,52 +166,28 @@ std::size_t VlmEngine::estimate_prompt_tokens(const json& messages) const {
   return prompt_builder_.estimate_tokens(messages);
 }
 
-GenerationResult VlmEngine::generate(const json& messages, const GenerationParams& params, const MediaPolicy& policy,
-                                     const std::function<bool(std::string_view)>& on_delta) {
-  std::lock_guard lock(busy_);
-  PreparedPrompt prepared = prompt_builder_.build(messages, policy, params.do_image_splitting);
-  GenerationResult result;
-  result.prompt = prepared.prompt;
-  result.input_ids = prepared.input_ids;
-  if (prepared.input_ids.size() >= static_cast<std::size_t>(context_window()))
-    throw InvalidInput("the prompt is " + std::to_string(prepared.input_ids.size()) +
-                       " tokens long but the model's context window is " + std::to_string(context_window()));
+namespace {
 
-  tensor::Tensor features;
-  if (prepared.num_tiles > 0) {
-    features = model_->connect(model_->encode_images(prepared.pixel_values.data(), prepared.num_tiles,
-                                                     prepared.tile_size, prepared.tile_size));
-  }
-
-  TokenLoopParams loop;
-  loop.sampling = {params.temperature, params.top_k, params.top_p, params.min_p, params.repetition_penalty};
-  loop.seed = params.seed;
-  loop.max_tokens = params.max_tokens;
-  loop.eos_token_ids = eos_ids_;
-
-  tokenizer::StreamingDecoder decoder(tokenizer_, params.skip_special_tokens);
-  StopStringMatcher stops(params.stop);
+// What a request's text stream carries across its tokens, on the engine's
+// thread: detokenized pieces, stop strings, and what the caller was given.
+struct TextStream {
+  TextStream(const tokenizer::Tokenizer& tok, const GenerationParams& params,
+             std::function<bool(std::string_view)> on_delta)
+      : decoder(tok, params.skip_special_tokens), stops(params.stop), on_delta(std::move(on_delta)) {}
+  tokenizer::StreamingDecoder decoder;
+  StopStringMatcher stops;
+  std::function<bool(std::string_view)> on_delta;
+  std::string text;
   bool stopped_by_string = false, cancelled = false;
-  auto deliver = [&](const std::string& text) {
-    if (text.empty() || cancelled) return;
-    result.text += text;
-    if (on_delta && !on_delta(text)) cancelled = true;
-  };
-  auto tokens = run_token_loop(*model_, prepared.input_ids, prepared.num_tiles > 0 ? &features : nullptr, loop,
-                               [&](std::int32_t id) {
-                                 if (std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end())
-                                   return TokenVerdict::Continue;  // the loop ends on EOS; its text is not shown
-                                 auto r = stops.feed(decoder.push(id));
-                                 deliver(r.emit);
-                                 if (r.stopped) {
-                                   stopped_by_string = true;
-                                   return TokenVerdict::Stop;
-                                 }
-                                 return cancelled ? TokenVerdict::Cancel : TokenVerdict::Continue;
-                               },
-                               &prefix_cache_);
-  result.reused_prompt_tokens = prepared.num_tiles > 0 ? 0 : prefix_cache_.last_reused;
-  if (!stopped_by_string && !cancelled) {
+
+  void deliver(const std::string& piece) {
+    if (piece.empty() || cancelled) return;
+    text += piece;
+    if (on_delta && !on_delta(piece)) cancelled = true;
+  }
+  // The text held back (a partial character or stop string) once the sequence ends.
+  void flush() {
+    if (stopped_by_string || cancelled) return;
     auto r = stops.feed(decoder.flush());
     deliver(r.emit);
     if (r.stopped) {
@@ -212,10 +196,100 @@ GenerationResult VlmEngine::generate(const json& messages, const GenerationParam
       deliver(stops.flush());
     }
   }
-  result.output_ids = std::move(tokens.output_ids);
-  result.finish_reason = cancelled ? "cancelled" : stopped_by_string ? "stop" : tokens.finish_reason;
-  result.prompt_last_logits = std::move(tokens.prompt_last_logits);
-  return result;
+};
+
+}  // namespace
+
+std::shared_ptr<SequenceHandle> VlmEngine::submit(const json& messages, const GenerationParams& params,
+                                                  const MediaPolicy& policy, const SubmitOptions& options,
+                                                  std::function<bool(std::string_view)> on_delta,
+                                                  std::function<void(GenerationResult)> on_done) {
+  PreparedPrompt prepared = prompt_builder_.build(messages, policy, params.do_image_splitting);
+  if (prepared.input_ids.size() >= static_cast<std::size_t>(context_window()))
+    throw InvalidInput("the prompt is " + std::to_string(prepared.input_ids.size()) +
+                       " tokens long but the model's context window is " + std::to_string(context_window()));
+
+  SequenceRequest request;
+  request.prompt_ids = prepared.input_ids;
+  request.params.sampling = {params.temperature, params.top_k, params.top_p, params.min_p, params.repetition_penalty};
+  request.params.seed = params.seed;
+  request.params.max_tokens = params.max_tokens;
+  request.params.eos_token_ids = eos_ids_;
+  request.priority = options.priority;
+  request.queue_timeout = options.queue_timeout;
+  request.keep_prompt_logits = options.keep_prompt_logits;
+  if (prepared.num_tiles > 0) {
+    if (!model_->has_vision()) throw InvalidInput(name() + " has no vision encoder (no mmproj file): it takes no images");
+    auto images = std::make_unique<CachedImages>(*model_, image_cache_.get(), std::move(prepared.pixel_values),
+                                                 prepared.num_tiles, prepared.tile_size);
+    // <image> positions are keyed by their tile's content, so the prefix
+    // cache matches a conversation's image, not any image.
+    const std::int64_t rows_per_tile = model_->config().image_seq_len();
+    std::int64_t image_row = 0;
+    request.content.reserve(request.prompt_ids.size());
+    for (auto id : request.prompt_ids) {
+      if (id != model_->config().image_token_id) {
+        request.content.push_back(static_cast<ContentKey>(id));
+        continue;
+      }
+      const auto tile = static_cast<std::size_t>(image_row / rows_per_tile);
+      if (tile >= images->keys().size())
+        throw InvalidInput("the prompt has more <image> tokens than its images give rows");
+      std::uint64_t tile_hash;
+      std::memcpy(&tile_hash, images->keys()[tile].bytes.data(), sizeof tile_hash);
+      request.content.push_back(image_content_key(tile_hash, image_row % rows_per_tile));
+      ++image_row;
+    }
+    request.images = std::move(images);
+  }
+
+  auto stream = std::make_shared<TextStream>(tokenizer_, params, std::move(on_delta));
+  const auto& eos = eos_ids_;
+  request.on_token = [stream, &eos](std::int32_t id) {
+    if (std::find(eos.begin(), eos.end(), id) != eos.end()) return TokenVerdict::Continue;  // the engine ends on EOS; its text is not shown
+    auto r = stream->stops.feed(stream->decoder.push(id));
+    stream->deliver(r.emit);
+    if (r.stopped) {
+      stream->stopped_by_string = true;
+      return TokenVerdict::Stop;
+    }
+    return stream->cancelled ? TokenVerdict::Cancel : TokenVerdict::Continue;
+  };
+  auto result = std::make_shared<GenerationResult>();
+  result->prompt = std::move(prepared.prompt);
+  result->input_ids = prepared.input_ids;
+  return batch_->submit(std::move(request), [stream, result, on_done = std::move(on_done)](SequenceOutcome o) {
+    GenerationResult& r = *result;
+    if (!o.error) stream->flush();
+    r.text = std::move(stream->text);
+    r.output_ids = std::move(o.output_ids);
+    r.reused_prompt_tokens = o.cached_tokens;
+    r.finish_reason = stream->cancelled ? "cancelled" : stream->stopped_by_string ? "stop" : o.finish_reason;
+    r.prompt_last_logits = std::move(o.prompt_last_logits);
+    r.error = std::move(o.error);
+    r.invalid_input = o.invalid_input;
+    r.overloaded = o.overloaded;
+    r.retry_after = o.retry_after;
+    r.queue_ms = o.queue_ms;
+    on_done(std::move(r));
+  });
 }
+
+GenerationResult VlmEngine::generate(const json& messages, const GenerationParams& params, const MediaPolicy& policy,
+                                     const std::function<bool(std::string_view)>& on_delta,
+                                     const SubmitOptions& options) {
+  std::promise<GenerationResult> done;
+  auto future = done.get_future();
+  submit(messages, params, policy, options, on_delta, [&done](GenerationResult r) { done.set_value(std::move(r)); });
+  GenerationResult r = future.get();
+  if (r.error) {
+    if (r.overloaded) throw Overloaded(*r.error, static_cast<int>(r.retry_after.count()));
+    if (r.invalid_input) throw InvalidInput(*r.error);
+    throw Error(*r.error);
+  }
+  return r;
+}
+
+ServingStats VlmEngine::serving_stats() const { return {batch_->stats(), image_cache_->stats()}; }
 
 }  // namespace prism::runtime

@@ -5,11 +5,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
 
+#include "backends/local_backend.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "server/chat_request.h"
 #include "server/gateway.h"
+
+#include "backends/local_backend.h"
 
 namespace prism::server {
 namespace {
@@ -60,6 +63,10 @@ router::Decision Gateway::prepare_chat(const nlohmann::json& body, const Request
     e.retry_after_s = 1;
     throw e;
   }
+  // The local engines' queues as they are now, for the router's latency estimates.
+  for (const auto& [id, backend] : backends_)
+    if (auto* local = dynamic_cast<backends::LocalBackend*>(backend.get()))
+      router_->health().set_queue_wait(id, local->engine().serving_stats().batch.expected_wait_s * 1000);
   try {
     return router_->decide(route_request(body, ctx));
   } catch (const InvalidInput& e) {
@@ -177,6 +184,8 @@ net::awaitable<Gateway::ChatRun> Gateway::run_chat(nlohmann::json body, router::
     call.body["model"] = model.upstream_model.empty() ? model.id : model.upstream_model;
     call.stream = stream;
     call.request_id = ctx.id;
+    const bool flex = body.contains("service_tier") && body["service_tier"] == "flex";
+    call.priority = ctx.path == "/v1/realtime" ? "realtime" : flex ? "batch" : "interactive";
 
     auto on_chunk = [&](nlohmann::json& chunk) -> net::awaitable<bool> {
       chunk["model"] = model.id;
@@ -225,6 +234,8 @@ net::awaitable<Gateway::ChatRun> Gateway::run_chat(nlohmann::json body, router::
     if (failure.kind == backends::FailureKind::client_gone) {
       router_->health().record_abandoned(model.id);
       client_gone = true;
+    } else if (failure.kind == backends::FailureKind::overloaded) {
+      router_->health().record_abandoned(model.id);  // busy, not broken: its circuit stays closed
     } else if (failure.kind == backends::FailureKind::http_status && failure.http_status == 429) {
       router_->health().record_rate_limited(model.id, failure.retry_after.value_or(std::chrono::milliseconds(1000)));
     } else if (failure.retryable()) {
@@ -288,6 +299,14 @@ net::awaitable<Gateway::ChatRun> Gateway::run_chat(nlohmann::json body, router::
       if (p.is_string()) e.param = p.get<std::string>();
       if (c.is_string()) e.code = c.get<std::string>();
     }
+  } else if (last_failure && last_failure->kind == backends::FailureKind::overloaded) {
+    // The local engine is full and nothing else could take the request.
+    e.status = http::status::too_many_requests;
+    e.type = "rate_limit_error";
+    e.code = "engine_overloaded";
+    e.message = last_failure->message;
+    const auto ms = last_failure->retry_after.value_or(std::chrono::milliseconds(1000)).count();
+    e.retry_after_s = static_cast<int>(std::max<long long>(1, (ms + 999) / 1000));
   } else if (last_failure && last_failure->kind == backends::FailureKind::invalid_input) {
     e.status = http::status::bad_request;
     e.message = last_failure->message;

@@ -183,8 +183,20 @@ void read_local(const toml::table& t, const std::string& src, LocalSettings& s) 
   r.read("quality", s.quality);
   r.read("context_window", s.context_window);
   r.read("weights", s.weights);
+  r.read("kv_cache_mib", s.kv_cache_mib);
+  r.read("max_batch_sequences", s.max_batch_sequences);
+  r.read("max_waiting", s.max_waiting);
+  r.read("queue_timeout_ms", s.queue_timeout_ms);
+  r.read("prefill_chunk_tokens", s.prefill_chunk_tokens);
+  r.read("image_cache_mib", s.image_cache_mib);
   r.reject_unknown_keys();
   if (s.threads < 1) r.fail("threads", "must be at least 1");
+  if (s.kv_cache_mib < 0) r.fail("kv_cache_mib", "must be >= 0 (0: the default)");
+  if (s.max_batch_sequences < 1 || s.max_batch_sequences > 256) r.fail("max_batch_sequences", "must be within 1..256");
+  if (s.max_waiting < 0) r.fail("max_waiting", "must be >= 0");
+  if (s.queue_timeout_ms < 0) r.fail("queue_timeout_ms", "must be >= 0");
+  if (s.prefill_chunk_tokens < 1) r.fail("prefill_chunk_tokens", "must be at least 1");
+  if (s.image_cache_mib < 0) r.fail("image_cache_mib", "must be >= 0 (0 keeps no tiles)");
   check_weight_format(r, s.weights);
 }
 

@@ -47,6 +47,13 @@ struct LocalSettings {
   double quality = 0.2;             // catalog defaults for discovered checkpoints
   std::int64_t context_window = 8192;
   std::string weights;              // "q8_0": text decoders re-stored at load; "" keeps each checkpoint's dtype
+  // Serving many requests per model (runtime/batch_engine.h).
+  std::int64_t kv_cache_mib = 0;     // KV block pool per model; 0: a quarter of memory, at most 4 GiB
+  int max_batch_sequences = 16;      // sequences stepped together
+  int max_waiting = 64;              // queued behind them; more get 429
+  int queue_timeout_ms = 30000;      // longest wait for a place; then 429
+  int prefill_chunk_tokens = 128;    // prompt positions per step (so decoding never stalls long)
+  std::int64_t image_cache_mib = 256;  // encoded image tiles kept per model
 };
 
 // The realtime voice sessions (/v1/realtime).

@@ -1,12 +1,17 @@
 #include "server/gateway.h"
 
+#include "backends/local_backend.h"
+#include "server/engine_metrics.h"
+
 #include <boost/asio/use_awaitable.hpp>
 
+#include "backends/local_backend.h"
 #include "backends/upstream_backend.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "server/chat_request.h"
+#include "server/engine_metrics.h"
 #include "server/local_models.h"
 #include "server/realtime_endpoint.h"
 #include "voice/end_of_turn_model.h"
@@ -139,6 +144,7 @@ void Gateway::declare_metrics() {
   metrics_.declare_gauge("prism_inflight_requests", "Chat requests in progress.");
   metrics_.declare_gauge("prism_model_inflight", "Requests in progress per model.");
   metrics_.declare_gauge("prism_model_circuit_open", "1 when a model's circuit breaker is open.");
+  declare_engine_metrics(metrics_);
   const std::vector<double> voice_seconds = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5};
   metrics_.declare_histogram("prism_voice_turn_seconds",
                              "Spoken turns: time from the end of speech to each stage (prism.turn.timing).",
@@ -276,6 +282,9 @@ Response Gateway::metrics_response(const RequestContext& ctx) {
     metrics_.set("prism_model_inflight", {{"model", m.id}}, h.in_flight);
     metrics_.set("prism_model_circuit_open", {{"model", m.id}}, h.circuit == router::CircuitState::open ? 1 : 0);
   }
+  for (const auto& [id, backend] : backends_)
+    if (auto* local = dynamic_cast<backends::LocalBackend*>(backend.get()))
+      record_engine_metrics(metrics_, id, local->engine().serving_stats());
   voice::RecognizerPool& wideband = voice::RecognizerPool::shared();
   voice::RecognizerPool& narrowband = voice::narrowband_recognizers();
   metrics_.set("prism_voice_recognizers_in_use", {}, static_cast<double>(wideband.in_use_count() + narrowband.in_use_count()));

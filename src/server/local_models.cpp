@@ -63,8 +63,16 @@ std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& 
   // path = "org/name" names a model in the Hugging Face cache (prism pull).
   const auto weights = models::parse_weight_format(entry.local_weights.empty() ? settings.weights : entry.local_weights);
   const auto mmproj = entry.local_mmproj.empty() ? std::nullopt : std::optional<std::filesystem::path>(entry.local_mmproj);
-  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads, weights, mmproj);
-  return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms);
+  runtime::ServingSettings serving;
+  serving.batch.kv_cache_bytes = settings.kv_cache_mib << 20;
+  serving.batch.max_running = settings.max_batch_sequences;
+  serving.batch.max_waiting = settings.max_waiting;
+  serving.batch.prefill_chunk = settings.prefill_chunk_tokens;
+  serving.image_cache_bytes = static_cast<std::size_t>(settings.image_cache_mib) << 20;
+  auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads, weights, mmproj,
+                                         serving);
+  return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms,
+                                                  std::chrono::milliseconds(settings.queue_timeout_ms));
 }
 
 }  // namespace prism::server

@@ -155,6 +155,29 @@ TEST_F(BatchEngineTest, PrefixCacheReusesFullBlocksAcrossRequests) {
   EXPECT_GT(engine.stats().blocks.prefix_hits, 0u);
 }
 
+// A prefix hit keeps the reference's logits, and the next turn of a
+// conversation (the prompt and its own answer) reuses the answer's blocks.
+TEST_F(BatchEngineTest, PrefixHitKeepsTheReferenceLogitsAndTheNextTurnReusesTheAnswer) {
+  const auto want = c_.json["generate"]["new_token_ids"].get<std::vector<std::int32_t>>();
+  BatchEngine engine(*model_, {});
+  for (int turn = 0; turn < 2; ++turn) {
+    Finished done;
+    auto r = greedy(ids_, 8);
+    r.keep_prompt_logits = true;
+    engine.submit(std::move(r), done.callback());
+    SequenceOutcome o = done.future.get();
+    EXPECT_EQ(o.output_ids, want);
+    EXPECT_EQ(o.cached_tokens, turn == 0 ? 0 : (ids_.size() - 1) / 16 * 16);
+    prism::testing::expect_close(o.prompt_last_logits.data(), c_.array("logits_last"), "logits_last");
+  }
+  auto next = ids_;
+  next.insert(next.end(), want.begin(), want.end());
+  Finished done;
+  engine.submit(greedy(next, 2), done.callback());
+  // The first turn stored prompt + 7 answer positions (the last token is never fed back).
+  EXPECT_EQ(done.future.get().cached_tokens, std::min(ids_.size() + 7, next.size() - 1) / 16 * 16);
+}
+
 // A pool with room for one sequence and no queue: the second is turned
 // away at once with a Retry-After; the first still finishes.
 TEST_F(BatchEngineTest, FullPoolTurnsAwayWithRetryAfter) {

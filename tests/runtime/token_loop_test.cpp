@@ -50,43 +50,6 @@ class TokenLoop : public ::testing::Test {
   std::vector<std::int32_t> want_;
 };
 
-// A request that shares its beginning with the previous one prefills only
-// the rest, and still gives the reference's tokens and logits.
-TEST_F(TokenLoop, PrefixCacheReusesTheCommonBeginningAndKeepsTheReferenceAnswer) {
-  TokenLoopParams params;
-  params.max_tokens = 8;
-  auto ignore = [](std::int32_t) { return TokenVerdict::Continue; };
-  const auto ids = c_.input_ids();
-  ASSERT_GT(ids.size(), 4u);
-  PrefixCache prefix;
-
-  // A different prompt first: the second request shares only its first half.
-  std::vector<std::int32_t> other(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(ids.size() / 2));
-  other.push_back(ids.back() == 1 ? 2 : 1);
-  run_token_loop(*model_, other, nullptr, params, ignore, &prefix);
-  EXPECT_EQ(prefix.last_reused, 0u);
-  ASSERT_TRUE(prefix.cache.has_value());
-  EXPECT_EQ(static_cast<std::size_t>(prefix.cache->length()), prefix.ids.size());
-
-  auto r = run_token_loop(*model_, ids, nullptr, params, ignore, &prefix);
-  EXPECT_EQ(prefix.last_reused, ids.size() / 2);
-  EXPECT_EQ(r.output_ids, want_);
-  prism::testing::expect_close(r.prompt_last_logits.data(), c_.array("logits_last"), "logits_last");
-
-  // The same prompt again: everything but its last token comes from the cache.
-  auto again = run_token_loop(*model_, ids, nullptr, params, ignore, &prefix);
-  EXPECT_EQ(prefix.last_reused, ids.size() - 1);
-  EXPECT_EQ(again.output_ids, want_);
-  prism::testing::expect_close(again.prompt_last_logits.data(), c_.array("logits_last"), "logits_last");
-
-  // The prompt followed by its own answer (the next turn of a conversation)
-  // reuses the answer's positions too.
-  std::vector<std::int32_t> next = ids;
-  next.insert(next.end(), want_.begin(), want_.end());
-  run_token_loop(*model_, next, nullptr, params, ignore, &prefix);
-  EXPECT_EQ(prefix.last_reused, ids.size() + want_.size() - 1);
-}
-
 TEST_F(TokenLoop, EndsOnEos) {
   TokenLoopParams params;
   params.max_tokens = 8;
