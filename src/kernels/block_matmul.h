@@ -24,10 +24,13 @@ const std::vector<QuantizedRow>& quantized_rows(const float* x, std::int64_t m, 
 
 // y = x · Wᵀ (+ bias) for w of `Block`s of kValues weights: groups of four
 // rows through dot4(row, row_blocks, x, blocks, out[4]) (null: none), the
-// rest one at a time through dot1(row, x, blocks).
+// rest one at a time through dot1(row, x, blocks); with dot4x4 (four rows
+// against four rows of x at once, out[i * 4 + r]) and several rows of x,
+// x's rows go in fours too (a short last four repeats its last row).
 template <typename Block, std::int64_t kValues, typename Dot4, typename Dot1>
 void matmul_blocks(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
-                   float* y, Dot4 dot4, Dot1 dot1) {
+                   float* y, Dot4 dot4, Dot1 dot1,
+                   void (*dot4x4)(const Block*, std::int64_t, const QuantizedRow* const*, std::int64_t, float*) = nullptr) {
   const std::int64_t n = w.rows, k = w.cols, blocks = k / kValues;
   const std::vector<QuantizedRow>& xq = quantized_rows(x, m, k);
   const auto* rows = static_cast<const Block*>(w.data);
@@ -35,11 +38,21 @@ void matmul_blocks(ThreadPool& pool, const float* x, std::int64_t m, const tenso
     const std::int64_t r0 = task * kBlockRowsPerTask, r1 = std::min(n, r0 + kBlockRowsPerTask);
     std::int64_t r = r0;
     if (dot4)
-      for (float out[4]; r + 4 <= r1; r += 4)
-        for (std::int64_t i = 0; i < m; ++i) {
+      for (float out[16]; r + 4 <= r1; r += 4) {
+        std::int64_t i = 0;
+        if (dot4x4 && m > 1)
+          for (; i < m; i += 4) {
+            const QuantizedRow* four[4];
+            for (std::int64_t a = 0; a < 4; ++a) four[a] = &xq[static_cast<std::size_t>(std::min(i + a, m - 1))];
+            dot4x4(rows + r * blocks, blocks, four, blocks, out);
+            for (std::int64_t a = 0; a < 4 && i + a < m; ++a)
+              for (int j = 0; j < 4; ++j) y[(i + a) * n + r + j] = out[a * 4 + j] + (bias ? bias[r + j] : 0.0f);
+          }
+        for (; i < m; ++i) {
           dot4(rows + r * blocks, blocks, xq[static_cast<std::size_t>(i)], blocks, out);
           for (int j = 0; j < 4; ++j) y[i * n + r + j] = out[j] + (bias ? bias[r + j] : 0.0f);
         }
+      }
     for (; r < r1; ++r)
       for (std::int64_t i = 0; i < m; ++i)
         y[i * n + r] = dot1(rows + r * blocks, xq[static_cast<std::size_t>(i)], blocks) + (bias ? bias[r] : 0.0f);

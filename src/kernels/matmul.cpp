@@ -42,14 +42,7 @@ void matmul_panels(ThreadPool& pool, const float* x, std::int64_t m, const tenso
 
 }  // namespace
 
-// Block-type weights times up to this many rows (a decode batch: one row per
-// sequence) stay in int8: each group of weight rows is read from memory once
-// and multiplied by every row of x while it sits in L1, where widening the
-// weights to bf16 or float32 for AMX or the panels would cost more than the
-// products themselves.
 namespace {
-constexpr std::int64_t kInt8BatchRows = 32;
-
 bool int8_takes(const tensor::MatrixView& w) {
   return w.dtype == tensor::DType::Q8_0 || (w.dtype == tensor::DType::Q4_0 && q8_0_vnni_available()) ||
          kquant_decode_takes(w.dtype);

@@ -12,6 +12,13 @@
 
 namespace prism::kernels {
 
+// Block-type weights times fewer rows than this (a decode batch: one row per
+// sequence) stay in int8: each group of weight rows is read from memory once
+// and multiplied by every row of x while it sits in L1, where widening the
+// weights to bf16 or float32 for AMX or the panels would cost more than the
+// products themselves.
+inline constexpr std::int64_t kInt8BatchRows = 32;
+
 // x: [m, w.cols] row-major, y: [m, w.rows], bias: w.rows floats or nullptr.
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
             float* y);

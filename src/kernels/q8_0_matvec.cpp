@@ -153,7 +153,61 @@ __attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline void dot4_vn
   for (int r = 0; r < 4; ++r) out[r] = hsum256(acc[r]);
 }
 
+// Four rows against four x rows (a decode batch): each block's weights are
+// loaded, made unsigned and their scales widened once for all four x rows,
+// and the sixteen sums stay in registers.
+template <typename Traits, typename Block>
+__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline void dot4x4_vnni(const Block* w,
+                                                                                     std::int64_t row_blocks,
+                                                                                     const QuantizedRow* const* x,
+                                                                                     std::int64_t blocks, float* out) {
+  __m256 acc[4][4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) acc[i][r] = _mm256_setzero_ps();
+  const Block* rows[4] = {w, w + row_blocks, w + 2 * row_blocks, w + 3 * row_blocks};
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    if (b % Traits::kPrefetchEvery == 0)
+#pragma GCC unroll 4
+      for (const Block* row : rows) _mm_prefetch(reinterpret_cast<const char*>(row + b + Traits::kAhead), _MM_HINT_T0);
+    __m256i wv[4];
+    __m256 wd[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      wv[r] = Traits::unsigned_weights(rows[r][b]);
+      wd[r] = _mm256_set1_ps(_cvtsh_ss(rows[r][b].d));
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      const QuantizedRow& xi = *x[i];
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xi.q.data() + b * 32));
+      const __m256i start = lane0(-Traits::kOffset * xi.sum[static_cast<std::size_t>(b)]);
+      const __m256 xs = _mm256_set1_ps(xi.scale[static_cast<std::size_t>(b)]);
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) {
+        const __m256i p = _mm256_dpbusd_epi32(start, wv[r], xv);
+        acc[i][r] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], xs), _mm256_cvtepi32_ps(p), acc[i][r]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) out[i * 4 + r] = hsum256(acc[i][r]);
+}
+
 }  // namespace
+
+void dot4x4_q8_0_vnni(const formats::BlockQ8_0* w, std::int64_t row_blocks, const QuantizedRow* const* x,
+                      std::int64_t blocks, float* out) {
+  dot4x4_vnni<Q8_0Vnni>(w, row_blocks, x, blocks, out);
+}
+
+void dot4x4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, const QuantizedRow* const* x,
+                      std::int64_t blocks, float* out) {
+  dot4x4_vnni<Q4_0Vnni>(w, row_blocks, x, blocks, out);
+}
 
 bool q8_0_vnni_available() {
   static const bool available = [] {
@@ -191,7 +245,7 @@ void matmul_q4_0_vnni(ThreadPool& pool, const float* x, std::int64_t m, const te
     dot4_q4_0_vnni(row, 0, q, blocks, out);
     return out[0];
   };
-  matmul_blocks<formats::BlockQ4_0, formats::kQK>(pool, x, m, w, bias, y, dot4_q4_0_vnni, one_row);
+  matmul_blocks<formats::BlockQ4_0, formats::kQK>(pool, x, m, w, bias, y, dot4_q4_0_vnni, one_row, dot4x4_q4_0_vnni);
 }
 
 void matmul_q8_0(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
@@ -200,8 +254,9 @@ void matmul_q8_0(ThreadPool& pool, const float* x, std::int64_t m, const tensor:
   auto one_row = [dot](const formats::BlockQ8_0* row, const QuantizedRow& q, std::int64_t blocks) {
     return dot(row, q.q.data(), q.scale.data(), blocks);
   };
-  matmul_blocks<formats::BlockQ8_0, formats::kQK>(pool, x, m, w, bias, y, q8_0_vnni_available() ? dot4_q8_0_vnni : nullptr,
-                                    one_row);
+  const bool vnni = q8_0_vnni_available();
+  matmul_blocks<formats::BlockQ8_0, formats::kQK>(pool, x, m, w, bias, y, vnni ? dot4_q8_0_vnni : nullptr, one_row,
+                                                  vnni ? dot4x4_q8_0_vnni : nullptr);
 }
 
 }  // namespace prism::kernels

@@ -32,6 +32,11 @@ float dot_q8_0_avx2(const formats::BlockQ8_0* w, const std::int8_t* xq, const fl
 void dot4_q8_0_vnni(const formats::BlockQ8_0* w, std::int64_t row_blocks, const QuantizedRow& x, std::int64_t blocks,
                     float* out);
 bool q8_0_vnni_available();
+// Four weight rows against four rows of x: out[i * 4 + r] = row r · *x[i].
+void dot4x4_q8_0_vnni(const formats::BlockQ8_0* w, std::int64_t row_blocks, const QuantizedRow* const* x,
+                      std::int64_t blocks, float* out);
+void dot4x4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, const QuantizedRow* const* x,
+                      std::int64_t blocks, float* out);
 // The same for Q4_0 weights (18-byte blocks: f16 scale, 16 bytes of nibbles).
 void dot4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, const QuantizedRow& x, std::int64_t blocks,
                     float* out);

@@ -45,18 +45,18 @@ using MatmulFn = std::function<void(kernels::ThreadPool&, const float*, std::int
 
 // matmul on a block-quantized matrix (n x k) for each m in `ms` against
 // double sums over the dequantized weights `wd`. The int8 decode kernels
-// (`matmul` for m < kTileRows, or every m where `int8_x`) round x to 8 bits
+// (`matmul` for m < kInt8BatchRows, or every m where `int8_x`) round x to 8 bits
 // per block of 32: their error is bounded by half an x step times Σ|w| of
 // each block; AMX (prompt-sized m) rounds x and the weights to bf16.
 inline void expect_matmul_matches_dequantized(const tensor::MatrixView& view, const std::vector<float>& wd,
                                               const std::vector<float>& bias, std::uint32_t seed,
-                                              std::initializer_list<std::int64_t> ms = {1, 3, 7, 8, 20},
+                                              std::initializer_list<std::int64_t> ms = {1, 3, 7, 8, 20, 33},
                                               const MatmulFn& fn = kernels::matmul, bool int8_x = false,
                                               const std::string& label = "") {
   kernels::ThreadPool pool(2);
   const std::int64_t n = view.rows, k = view.cols;
   for (std::int64_t m : ms) {
-    const bool prompt = !int8_x && m >= kernels::kTileRows;
+    const bool prompt = !int8_x && m >= kernels::kInt8BatchRows;
     auto x = normal_vector(m * k, seed + static_cast<std::uint32_t>(m));
     std::vector<float> y(m * n);
     fn(pool, x.data(), m, view, bias.data(), y.data());
