@@ -1,5 +1,6 @@
 #include "backends/local_backend.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -142,11 +143,15 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
 
   runtime::SubmitOptions options;
   options.priority = runtime::priority_from_string(call.priority);
-  options.queue_timeout = std::min(queue_timeout_, std::chrono::milliseconds(total_timeout_ms_));
   options.keep_prompt_logits = false;
   auto channel = std::make_shared<Channel>(co_await net::this_coro::executor);
   const nlohmann::json messages = call.body["messages"];
-  post([this, channel, messages, params, options] {
+  post([this, channel, messages, params, options, start]() mutable {
+    // A request that cannot get a place leaves as overloaded (429) a little
+    // before its total timeout would turn it into a 504.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        start + std::chrono::milliseconds(total_timeout_ms_) - Clock::now() - std::chrono::milliseconds(500));
+    options.queue_timeout = std::clamp(left, std::chrono::milliseconds(0), queue_timeout_);
     auto finish = [channel](std::optional<runtime::GenerationResult> result, std::optional<BackendFailure> failure) {
       {
         std::lock_guard<std::mutex> lock(channel->mutex);

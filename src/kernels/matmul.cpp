@@ -51,15 +51,23 @@ bool int8_takes(const tensor::MatrixView& w) {
 
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
             float* y) {
-  if (m < kInt8BatchRows && int8_takes(w)) {
+  const bool prompt = int8_takes(w) ? m >= kInt8BatchRows : m >= kTileRows;
+  matmul_rows(pool, x, m, w, bias, y, prompt ? MatmulRows::prompt : MatmulRows::decode);
+}
+
+void matmul_rows(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
+                 float* y, MatmulRows rows) {
+  if (m <= 0) return;
+  if (rows == MatmulRows::decode) {
     if (w.dtype == tensor::DType::Q8_0) return matmul_q8_0(pool, x, m, w, bias, y);
-    if (w.dtype == tensor::DType::Q4_0) return matmul_q4_0_vnni(pool, x, m, w, bias, y);
-    return matmul_kquant(pool, x, m, w, bias, y);
+    if (w.dtype == tensor::DType::Q4_0 && q8_0_vnni_available()) return matmul_q4_0_vnni(pool, x, m, w, bias, y);
+    if (kquant_decode_takes(w.dtype)) return matmul_kquant(pool, x, m, w, bias, y);
+    if (half_matvec_available(w.dtype)) return matmul_half_rows(pool, x, m, w, bias, y);
+  } else {
+    // bf16 weights on AMX (float32 and, unless re-stored for speed, f16 keep the panels).
+    if (amx_takes(w) && amx_bf16_available()) return matmul_amx_bf16(pool, x, m, w, bias, y);
+    if (panel_gemm_available()) return matmul_panels(pool, x, m, w, bias, y);
   }
-  // bf16 weights on AMX (float32 and, unless re-stored for speed, f16 keep the panels).
-  if (m >= kTileRows && amx_takes(w) && amx_bf16_available()) return matmul_amx_bf16(pool, x, m, w, bias, y);
-  if (m >= kTileRows && panel_gemm_available()) return matmul_panels(pool, x, m, w, bias, y);
-  if (m < kTileRows && half_matvec_available(w.dtype)) return matmul_half_rows(pool, x, m, w, bias, y);
   const std::int64_t n = w.rows, k = w.cols;
   const std::int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
   const DotFn dot_fn = best_dot();

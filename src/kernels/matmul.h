@@ -20,7 +20,16 @@ namespace prism::kernels {
 inline constexpr std::int64_t kInt8BatchRows = 32;
 
 // x: [m, w.cols] row-major, y: [m, w.rows], bias: w.rows floats or nullptr.
+// The kernel follows from m (matmul_rows' decode kinds below the limits above).
 void matmul(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
             float* y);
+
+// The same with the kind of rows named, whatever their number: decode rows
+// (a token per sequence: the int8 / few-row kernels) or prompt rows (AMX or
+// the panels). A batch of sequences gives each row the arithmetic it gets
+// alone, so batched answers equal unbatched ones.
+enum class MatmulRows { decode, prompt };
+void matmul_rows(ThreadPool& pool, const float* x, std::int64_t m, const tensor::MatrixView& w, const float* bias,
+                 float* y, MatmulRows rows);
 
 }  // namespace prism::kernels

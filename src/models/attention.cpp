@@ -136,7 +136,7 @@ void attention(kernels::ThreadPool& pool, const std::vector<AttentionJob>& jobs)
     const std::int64_t chunks = (s.queries + kQueriesPerTask - 1) / kQueriesPerTask;
     const std::int64_t local = task - first_task[j], h = local / chunks, chunk = local % chunks;
     const std::int64_t i_begin = chunk * kQueriesPerTask, i_end = std::min(s.queries, i_begin + kQueriesPerTask);
-    if (s.queries >= kTileRows && panels)
+    if (job.prompt_rows && panels)
       attend_with_panels(s, h, i_begin, i_end, job.q, job.kv, job.out);
     else
       attend_with_dots(s, h, i_begin, i_end, job.q, job.kv, job.out);
@@ -145,7 +145,7 @@ void attention(kernels::ThreadPool& pool, const std::vector<AttentionJob>& jobs)
 
 void attention(kernels::ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v,
                float* out) {
-  attention(pool, {AttentionJob{s, q, KvRows{k, v, nullptr, 0}, out}});
+  attention(pool, {AttentionJob{s, q, KvRows{k, v, nullptr, 0}, out, s.queries >= kTileRows}});
 }
 
 }  // namespace prism::models

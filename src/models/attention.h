@@ -43,6 +43,10 @@ struct AttentionJob {
   const float* q = nullptr;
   KvRows kv;
   float* out = nullptr;
+  // Prompt rows take the panel kernel however few they are, decode rows the
+  // dot products however many: a row's arithmetic does not depend on how a
+  // prompt was chunked or what else was in the batch.
+  bool prompt_rows = false;
 };
 
 // All jobs in one parallel_for, so a batch of short sequences keeps every

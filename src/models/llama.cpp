@@ -40,13 +40,15 @@ Tensor LlamaDecoder::embed(const std::int32_t* ids, std::int64_t n) const {
 Tensor LlamaDecoder::forward(kernels::ThreadPool& pool, const Tensor& embeds, KvCache& cache) const {
   const std::int64_t t = embeds.dim(0), start = cache.length();
   if (start + t > cache.capacity()) cache.reserve(std::max(start + t, cache.capacity() * 2));
-  Tensor out = forward_batch(pool, embeds, {SequenceSlice{0, t, start, cache.block_table()}}, cache.storage());
+  Tensor out = forward_batch(pool, embeds, {SequenceSlice{0, t, start, cache.block_table()}}, cache.storage(),
+                             t == 1 && start > 0 ? 1 : 0);
   cache.set_length(start + t);
   return out;
 }
 
 Tensor LlamaDecoder::forward_batch(kernels::ThreadPool& pool, const Tensor& embeds,
-                                   const std::vector<SequenceSlice>& slices, KvBlockStorage& storage) const {
+                                   const std::vector<SequenceSlice>& slices, KvBlockStorage& storage,
+                                   std::int64_t decode_rows) const {
   const std::int64_t t = embeds.dim(0), hidden = config_.hidden_size, hd = config_.head_dim;
   const std::int64_t heads = config_.num_attention_heads, kv_heads = config_.num_key_value_heads;
   const std::int64_t q_dim = heads * hd, kv_dim = kv_heads * hd, inter = config_.intermediate_size;
@@ -85,16 +87,24 @@ Tensor LlamaDecoder::forward_batch(kernels::ThreadPool& pool, const Tensor& embe
     job.out = attn.row(s.first_row);
     job.kv.blocks = s.blocks;
     job.kv.block_floats = storage.block_floats();
+    job.prompt_rows = s.first_row >= decode_rows;
     jobs.push_back(job);
   }
+  // y = x · Wᵀ for every row: decode rows and prompt rows each with their kernels.
+  const std::int64_t d = std::clamp<std::int64_t>(decode_rows, 0, t);
+  auto linear = [&](const Tensor& in, const tensor::MatrixView& w, Tensor& out) {
+    const std::int64_t cols = in.dim(1), n = out.dim(1);
+    kernels::matmul_rows(pool, in.data(), d, w, nullptr, out.data(), kernels::MatmulRows::decode);
+    kernels::matmul_rows(pool, in.data() + d * cols, t - d, w, nullptr, out.data() + d * n, kernels::MatmulRows::prompt);
+  };
 
   for (int l = 0; l < config_.num_hidden_layers; ++l) {
     const auto& lw = w_.layers[l];
     for (std::int64_t i = 0; i < t; ++i)
       kernels::rms_norm(x.row(i), lw.input_layernorm.data(), hidden, config_.rms_norm_eps, normed.row(i));
-    kernels::matmul(pool, normed.data(), t, lw.q_w, nullptr, q.data());
-    kernels::matmul(pool, normed.data(), t, lw.k_w, nullptr, k.data());
-    kernels::matmul(pool, normed.data(), t, lw.v_w, nullptr, v.data());
+    linear(normed, lw.q_w, q);
+    linear(normed, lw.k_w, k);
+    linear(normed, lw.v_w, v);
     for (std::int64_t i = 0; i < t; ++i) {
       for (std::int64_t h = 0; h < heads; ++h)
         kernels::rope_rotate_half(q.row(i) + h * hd, &cos[i * half], &sin[i * half], hd);
@@ -114,15 +124,15 @@ Tensor LlamaDecoder::forward_batch(kernels::ThreadPool& pool, const Tensor& embe
       job.kv.values = job.kv.keys + storage.value_offset();
     }
     attention(pool, jobs);
-    kernels::matmul(pool, attn.data(), t, lw.o_w, nullptr, proj.data());
+    linear(attn, lw.o_w, proj);
     kernels::add(x.data(), proj.data(), t * hidden);
 
     for (std::int64_t i = 0; i < t; ++i)
       kernels::rms_norm(x.row(i), lw.post_attention_layernorm.data(), hidden, config_.rms_norm_eps, normed.row(i));
-    kernels::matmul(pool, normed.data(), t, lw.gate_w, nullptr, gate.data());
-    kernels::matmul(pool, normed.data(), t, lw.up_w, nullptr, up.data());
+    linear(normed, lw.gate_w, gate);
+    linear(normed, lw.up_w, up);
     kernels::silu_mul(gate.data(), up.data(), t * inter);
-    kernels::matmul(pool, gate.data(), t, lw.down_w, nullptr, proj.data());
+    linear(gate, lw.down_w, proj);
     kernels::add(x.data(), proj.data(), t * hidden);
   }
   for (std::int64_t i = 0; i < t; ++i)
@@ -131,7 +141,7 @@ Tensor LlamaDecoder::forward_batch(kernels::ThreadPool& pool, const Tensor& embe
 }
 
 void LlamaDecoder::logits(kernels::ThreadPool& pool, const float* hidden, std::int64_t m, float* out) const {
-  kernels::matmul(pool, hidden, m, w_.lm_head, nullptr, out);
+  kernels::matmul_rows(pool, hidden, m, w_.lm_head, nullptr, out, kernels::MatmulRows::decode);
 }
 
 }  // namespace prism::models

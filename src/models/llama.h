@@ -25,18 +25,22 @@ class LlamaDecoder {
 
   // Runs `embeds` [T, hidden] at positions cache.length() .. +T-1, appends
   // their keys/values to the cache and returns the final-normed hidden
-  // states [T, hidden].
+  // states [T, hidden]. One row after the first call is a decode token,
+  // anything else prompt positions.
   tensor::Tensor forward(kernels::ThreadPool& pool, const tensor::Tensor& embeds, KvCache& cache) const;
 
   // The same for several sequences at once: `embeds` rows are split among
   // `slices` (each row in exactly one), every matrix is applied to all rows
   // together (its weights read once for the batch), and each slice's
   // attention runs over its own blocks of `storage`, where its new keys and
-  // values are written.
+  // values are written. The first `decode_rows` rows are decode tokens (one
+  // per slice), the rest prompt positions: each kind keeps its own kernels
+  // (kernels::MatmulRows), so a row's result is the one it gets alone.
   tensor::Tensor forward_batch(kernels::ThreadPool& pool, const tensor::Tensor& embeds,
-                               const std::vector<SequenceSlice>& slices, KvBlockStorage& storage) const;
+                               const std::vector<SequenceSlice>& slices, KvBlockStorage& storage,
+                               std::int64_t decode_rows) const;
 
-  // logits [m, vocab] of m hidden rows.
+  // logits [m, vocab] of m hidden rows (with the decode kernels, as for one row).
   void logits(kernels::ThreadPool& pool, const float* hidden, std::int64_t m, float* out) const;
 
  private:

@@ -167,6 +167,7 @@ void BatchEngine::finish(Sequence* seq, std::string reason) {
 void BatchEngine::start_prefill(Sequence& seq) {
   const tensor::Tensor* features = seq.request.images ? &seq.request.images->features() : nullptr;
   seq.prompt_embeds = model_.embed_prompt(seq.request.prompt_ids, features);
+  seq.request.images.reset();  // its pixels and features are in the embeddings now
   seq.state = SequenceState::prefilling;
 }
 
@@ -185,6 +186,7 @@ void BatchEngine::sample(Sequence& seq) {
   const TokenLoopParams& p = seq.request.params;
   if (seq.state == SequenceState::prefilling) {  // the prompt is read: its first token is due
     seq.state = SequenceState::decoding;
+    seq.prompt_embeds = tensor::Tensor();
     seq.outcome.first_token_ms = ms_between(seq.submitted, Clock::now());
     if (seq.request.keep_prompt_logits) seq.outcome.prompt_last_logits = seq.logits;
     std::lock_guard lock(mutex_);
@@ -231,40 +233,52 @@ void BatchEngine::step() {
   for (Sequence* s : cancelled) finish(s, "cancelled");
 
   scheduler_.admit();
-  std::vector<Sequence*> broken;  // failed on their own input: they leave, the rest go on
-  std::vector<std::string> why;
-  for (auto& s : scheduler_.running())
-    if (s->state == SequenceState::prefilling && s->prompt_embeds.size() == 0) {
-      try {
-        start_prefill(*s);
-      } catch (const std::exception& e) {
-        broken.push_back(s.get());
-        why.emplace_back(e.what());
-      }
+  // Sequences that failed to get their prompt ready leave; the rest go on.
+  std::vector<std::pair<Sequence*, SequenceOutcome>> broken;
+  auto guarded = [&](Sequence* s, const auto& work) {
+    try {
+      work();
+    } catch (const InvalidInput& e) {
+      SequenceOutcome o;
+      o.error = e.what();
+      o.invalid_input = true;
+      broken.emplace_back(s, std::move(o));
+    } catch (const std::exception& e) {
+      SequenceOutcome o;
+      o.error = std::string("local engine failed: ") + e.what();
+      broken.emplace_back(s, std::move(o));
     }
+  };
+  for (auto& s : scheduler_.running())
+    if (s->state == SequenceState::prefilling && s->prompt_embeds.size() == 0)
+      guarded(s.get(), [&] { start_prefill(*s); });
   StepPlan plan = scheduler_.plan();
   if (plan.encode) {
-    try {
-      if (plan.encode->request.images->step()) start_prefill(*plan.encode);
-    } catch (const std::exception& e) {
-      broken.push_back(plan.encode);
-      why.emplace_back(e.what());
-    }
+    Sequence* e = plan.encode;
+    guarded(e, [&] {
+      if (e->request.images->step()) start_prefill(*e);
+    });
   }
-  for (std::size_t i = 0; i < broken.size(); ++i) {
-    SequenceOutcome outcome;
-    outcome.error = why[i];
-    outcome.invalid_input = true;
-    fail(scheduler_.remove(broken[i]), outcome);
-    std::erase(plan.decode, broken[i]);
-    std::erase_if(plan.prefill, [&](const StepPlan::Chunk& c) { return c.seq == broken[i]; });
+  for (auto& [seq, outcome] : broken) {
+    Sequence* gone = seq;
+    fail(scheduler_.remove(gone), std::move(outcome));
+    std::erase(plan.decode, gone);
+    std::erase_if(plan.prefill, [&](const StepPlan::Chunk& c) { return c.seq == gone; });
   }
 
   try {
     std::vector<Sequence*> ready = runner_.run(plan, scheduler_);
     for (Sequence* s : plan.decode) publish_full_blocks(*s);
     for (const auto& c : plan.prefill) publish_full_blocks(*c.seq);
-    for (Sequence* s : ready) sample(*s);
+    for (Sequence* s : ready) {
+      try {
+        sample(*s);
+      } catch (const std::exception& e) {  // this sequence's sampler or callback: it alone leaves
+        SequenceOutcome outcome;
+        outcome.error = std::string("local engine failed: ") + e.what();
+        fail(scheduler_.remove(s), outcome);
+      }
+    }
   } catch (const std::exception& e) {
     // Not the requests' fault (they passed every check): fail this step's
     // sequences and keep the engine going for the others.

@@ -36,11 +36,13 @@ std::vector<Sequence*> ModelRunner::run(const StepPlan& plan, Scheduler& schedul
     row += c.rows;
   }
 
-  tensor::Tensor out = model_.text().forward_batch(model_.pool(), embeds, slices, blocks_.storage());
+  tensor::Tensor out = model_.text().forward_batch(model_.pool(), embeds, slices, blocks_.storage(),
+                                                   static_cast<std::int64_t>(plan.decode.size()));
   for (Sequence* s : plan.decode) ++s->computed;
   for (const auto& c : plan.prefill) c.seq->computed += c.rows;
 
   // Logits only for the rows that give a next token (one lm_head pass).
+  if (wants_logits.empty()) return {};
   const std::int64_t vocab = model_.config().text.vocab_size;
   tensor::Tensor last({static_cast<std::int64_t>(wants_logits.size()), hidden});
   for (std::size_t i = 0; i < wants_logits.size(); ++i)

@@ -116,7 +116,9 @@ std::unique_ptr<Sequence> Scheduler::remove(Sequence* seq) {
     if (it == list->end()) continue;
     std::unique_ptr<Sequence> out = std::move(*it);
     list->erase(it);
-    for (auto b : out->blocks) blocks_.release(b);
+    // Last block first: a chain's tail is evicted before its head, which
+    // later sequences (sharing only the beginning) still find.
+    for (auto b = out->blocks.rbegin(); b != out->blocks.rend(); ++b) blocks_.release(*b);
     out->blocks.clear();
     reserved_ -= out->reserved;
     out->reserved = 0;

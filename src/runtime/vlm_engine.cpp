@@ -260,7 +260,11 @@ std::shared_ptr<SequenceHandle> VlmEngine::submit(const json& messages, const Ge
   result->input_ids = prepared.input_ids;
   return batch_->submit(std::move(request), [stream, result, on_done = std::move(on_done)](SequenceOutcome o) {
     GenerationResult& r = *result;
-    if (!o.error) stream->flush();
+    try {
+      if (!o.error) stream->flush();
+    } catch (const std::exception& e) {  // on_done must still come
+      o.error = std::string("local engine failed: ") + e.what();
+    }
     r.text = std::move(stream->text);
     r.output_ids = std::move(o.output_ids);
     r.reused_prompt_tokens = o.cached_tokens;

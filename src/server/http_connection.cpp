@@ -30,6 +30,7 @@ net::awaitable<bool> HttpConnection::send(Response response) {
   status_ = response.result_int();
   response.keep_alive(keep_alive_ && response.keep_alive());
   keep_alive_ = response.keep_alive();
+  advertise_idle_timeout(response);
   response.prepare_payload();
   error_code ec;
   co_await timed_write(transport_, write_timeout_, [&](auto& stream) {
@@ -47,6 +48,7 @@ net::awaitable<bool> HttpConnection::start_event_stream(const http::fields& extr
   res.set(http::field::cache_control, "no-cache");
   res.keep_alive(keep_alive && keep_alive_);
   keep_alive_ = res.keep_alive();
+  advertise_idle_timeout(res);
   res.chunked(true);
   status_ = 200;
   streaming_ = true;

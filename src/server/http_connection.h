@@ -29,8 +29,12 @@ using Transport = std::variant<beast::tcp_stream*, TlsStream*>;
 
 class HttpConnection {
  public:
-  HttpConnection(Transport transport, std::chrono::milliseconds write_timeout)
-      : transport_(transport), write_timeout_(write_timeout) {}
+  // idle_timeout: how long the server keeps an idle keep-alive connection
+  // open; told to the client (Keep-Alive: timeout=N) so that it does not
+  // send its next request on a socket the server is closing.
+  HttpConnection(Transport transport, std::chrono::milliseconds write_timeout,
+                 std::chrono::milliseconds idle_timeout = std::chrono::milliseconds(0))
+      : transport_(transport), write_timeout_(write_timeout), idle_timeout_(idle_timeout) {}
 
   // For handlers that take the stream over (WebSocket upgrade): move from it.
   Transport transport() const { return transport_; }
@@ -63,10 +67,17 @@ class HttpConnection {
   // A handler that took the stream over and answered there (101 Switching
   // Protocols) records that status here.
   void set_status(unsigned status) { status_ = status; }
+  // Adds Keep-Alive: timeout=N (whole seconds, rounded down) to a kept-alive response.
+  template <class Fields>
+  void advertise_idle_timeout(Fields& headers) const {
+    if (keep_alive_ && idle_timeout_.count() > 0)
+      headers.set("Keep-Alive", "timeout=" + std::to_string(idle_timeout_.count() / 1000));
+  }
 
  private:
   Transport transport_;
   std::chrono::milliseconds write_timeout_;
+  std::chrono::milliseconds idle_timeout_;
   bool streaming_ = false;
   bool keep_alive_ = true;
   bool taken_over_ = false;

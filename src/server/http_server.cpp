@@ -109,7 +109,8 @@ net::awaitable<void> HttpServer::serve(Stream& stream, std::uint64_t id) {
   bool ready = true;
   if constexpr (kTls) ready = co_await tls_accept(stream, std::chrono::milliseconds(settings_.request_timeout_ms));
   beast::flat_buffer buffer;
-  HttpConnection connection(&stream, std::chrono::milliseconds(settings_.write_timeout_ms));
+  HttpConnection connection(&stream, std::chrono::milliseconds(settings_.write_timeout_ms),
+                            std::chrono::milliseconds(settings_.request_timeout_ms));
 
   while (ready && !draining_) {
     http::request_parser<http::string_body> parser;

@@ -106,19 +106,35 @@ class BatchEngineTest : public ::testing::Test {
 };
 
 // Longer generations of different prompts and lengths, joining at
-// different steps: each gets exactly the tokens it gets alone.
-TEST_F(BatchEngineTest, BatchedGreedyEqualsEachSequenceAlone) {
+// different steps: each gets exactly the tokens it gets alone, in float32
+// and in Q8_0 (whose decode and prompt rows take different kernels), with
+// prompt chunks small (many steps) and large (steps of 32+ rows mixing
+// prompt positions with decode tokens).
+class BatchedEqualsAlone : public ::testing::TestWithParam<std::tuple<const char*, std::int64_t>> {};
+
+TEST_P(BatchedEqualsAlone, EachSequenceGetsItsTokens) {
+  const auto c = prism::testing::load_case("tiny-a", "text");
+  const bool q8 = std::string(std::get<0>(GetParam())) == "q8_0";
+  auto model = models::SmolVlmModel::load(c.checkpoint_dir(), 2,
+                                          q8 ? std::optional(formats::DType::Q8_0) : std::nullopt);
+  auto ids = c.input_ids();
+  auto variant = [&](int i) {
+    auto v = ids;
+    for (int k = 0; k < i && k < static_cast<int>(v.size()) - 1; ++k) v[v.size() - 1 - k] = 100 + 7 * i + k;
+    for (int k = 0; k < 3 * i; ++k) v.insert(v.begin() + 1, 50 + k);  // prompts of different lengths
+    return v;
+  };
   std::vector<std::vector<std::int32_t>> want;
-  for (int i = 0; i < 10; ++i) want.push_back(alone(*model_, variant(i), nullptr, 20 + 5 * i));
+  for (int i = 0; i < 10; ++i) want.push_back(alone(*model, variant(i), nullptr, 20 + 5 * i));
   BatchEngineSettings settings;
-  settings.prefill_chunk = 8;  // prompts span several steps and overlap decoding
-  BatchEngine engine(*model_, settings);
+  settings.prefill_chunk = std::get<1>(GetParam());
+  BatchEngine engine(*model, settings);
   std::vector<std::unique_ptr<Finished>> done;
   for (int i = 0; i < 10; ++i) {
     const int max_tokens = 20 + 5 * i;
     done.push_back(std::make_unique<Finished>());
     engine.submit(greedy(variant(i), max_tokens), done.back()->callback());
-    if (i % 3 == 2) std::this_thread::sleep_for(5ms);  // later ones join a running batch
+    if (i % 3 == 2) std::this_thread::sleep_for(3ms);  // later ones join a running batch
   }
   for (std::size_t i = 0; i < done.size(); ++i) {
     SequenceOutcome o = done[i]->future.get();
@@ -127,6 +143,12 @@ TEST_F(BatchEngineTest, BatchedGreedyEqualsEachSequenceAlone) {
   }
   EXPECT_GT(engine.stats().step_rows, engine.stats().steps);  // rows were batched
 }
+
+INSTANTIATE_TEST_SUITE_P(Formats, BatchedEqualsAlone,
+                         ::testing::Combine(::testing::Values("f32", "q8_0"), ::testing::Values(8, 48)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param)) + "_chunk" + std::to_string(std::get<1>(info.param));
+                         });
 
 // The same prompt again: its full blocks come from the prefix cache, and
 // the answer does not change; a prompt that only begins the same way
