@@ -91,12 +91,14 @@ runtime::GenerationParams generation_params_from_request(const nlohmann::json& b
 }
 
 LocalBackend::LocalBackend(std::string model_id, std::unique_ptr<runtime::VlmEngine> engine,
-                           runtime::MediaPolicy policy, int total_timeout_ms, std::chrono::milliseconds queue_timeout)
+                           runtime::MediaPolicy policy, int total_timeout_ms, std::chrono::milliseconds queue_timeout,
+                           std::size_t max_pending)
     : model_id_(std::move(model_id)),
       engine_(std::move(engine)),
       policy_(std::move(policy)),
       total_timeout_ms_(total_timeout_ms),
       queue_timeout_(queue_timeout),
+      max_pending_(max_pending),
       worker_([this] { worker_loop(); }) {}
 
 LocalBackend::~LocalBackend() {
@@ -108,12 +110,14 @@ LocalBackend::~LocalBackend() {
   worker_.join();
 }
 
-void LocalBackend::post(std::function<void()> job) {
+bool LocalBackend::post(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (jobs_.size() >= max_pending_) return false;
     jobs_.push_back(std::move(job));
   }
   wake_.notify_one();
+  return true;
 }
 
 void LocalBackend::worker_loop() {
@@ -146,7 +150,7 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
   options.keep_prompt_logits = false;
   auto channel = std::make_shared<Channel>(co_await net::this_coro::executor);
   const nlohmann::json messages = call.body["messages"];
-  post([this, channel, messages, params, options, start]() mutable {
+  const bool queued = post([this, channel, messages, params, options, start]() mutable {
     // A request that cannot get a place leaves as overloaded (429) a little
     // before its total timeout would turn it into a 504.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -190,6 +194,13 @@ net::awaitable<ChatOutcome> LocalBackend::chat(ChatCall call, ChunkHandler on_ch
                                           std::string("local engine failed: ") + e.what(), nullptr});
     }
   });
+  if (!queued) {
+    out.failure = BackendFailure{FailureKind::overloaded, 429, std::chrono::milliseconds(1000),
+                                 "the local engine is at capacity: " + std::to_string(max_pending_) +
+                                     " requests are waiting for their prompt to be read",
+                                 nullptr};
+    co_return out;
+  }
 
   const std::string id = "chatcmpl-" + call.request_id;
   const long long created = unix_time_seconds();

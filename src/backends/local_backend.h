@@ -21,7 +21,8 @@ namespace prism::backends {
 class LocalBackend : public Backend {
  public:
   LocalBackend(std::string model_id, std::unique_ptr<runtime::VlmEngine> engine, runtime::MediaPolicy policy,
-               int total_timeout_ms, std::chrono::milliseconds queue_timeout = std::chrono::milliseconds(30000));
+               int total_timeout_ms, std::chrono::milliseconds queue_timeout = std::chrono::milliseconds(30000),
+               std::size_t max_pending = 80);
   ~LocalBackend() override;
 
   net::awaitable<ChatOutcome> chat(ChatCall call, ChunkHandler on_chunk) override;
@@ -29,13 +30,15 @@ class LocalBackend : public Backend {
 
  private:
   void worker_loop();
-  void post(std::function<void()> job);
+  // Queues a job for the worker; false when max_pending are already queued.
+  bool post(std::function<void()> job);
 
   std::string model_id_;
   std::unique_ptr<runtime::VlmEngine> engine_;
   runtime::MediaPolicy policy_;
   int total_timeout_ms_;
   std::chrono::milliseconds queue_timeout_;
+  std::size_t max_pending_;  // requests whose prompt is still to be built; more get 429
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;

@@ -61,10 +61,19 @@ Gateway::Gateway(Config config)
   // Discovered checkpoints that fail to load are skipped (the rest still
   // serve); configured models must all work.
   router::Catalog catalog = config_.catalog;
-  for (auto& entry : discover_local_models(config_.local, catalog)) {
+  auto discovered = discover_local_models(config_.local, catalog);
+  // The default KV pool (a quarter of memory, at most 4 GiB) is shared out
+  // among the local models, so several of them stay within it together.
+  LocalSettings local = config_.local;
+  std::size_t local_models = discovered.size();
+  for (const auto& m : catalog.models()) local_models += m.backend == "local";
+  if (local.kv_cache_mib == 0 && local_models > 0)
+    local.kv_cache_mib = std::max<std::int64_t>(
+        64, runtime::default_kv_cache_bytes() / static_cast<std::int64_t>(local_models) >> 20);
+  for (auto& entry : discovered) {
     const auto load_start = Clock::now();
     try {
-      backends_[entry.id] = make_local_backend(entry, config_.local);
+      backends_[entry.id] = make_local_backend(entry, local);
       log::info("local model loaded", {{"model", entry.id}, {"path", entry.local_path},
                                        {"load_ms", std::round(ms_since(load_start))}});
       catalog.add(std::move(entry));
@@ -77,7 +86,7 @@ Gateway::Gateway(Config config)
     if (m.backend == "upstream") {
       backends_[m.id] = std::make_unique<backends::UpstreamBackend>(m, upstream_tls_);
     } else {
-      backends_[m.id] = make_local_backend(m, config_.local);
+      backends_[m.id] = make_local_backend(m, local);
       log::info("local model loaded", {{"model", m.id}, {"path", m.local_path}});
     }
   }

@@ -72,7 +72,8 @@ std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& 
   auto engine = runtime::VlmEngine::load(hub::resolve_model_path(entry.local_path), settings.threads, weights, mmproj,
                                          serving);
   return std::make_unique<backends::LocalBackend>(entry.id, std::move(engine), policy, entry.total_timeout_ms,
-                                                  std::chrono::milliseconds(settings.queue_timeout_ms));
+                                                  std::chrono::milliseconds(settings.queue_timeout_ms),
+                                                  static_cast<std::size_t>(settings.max_waiting + settings.max_batch_sequences));
 }
 
 }  // namespace prism::server
