@@ -106,9 +106,12 @@ BatchEngineStats BatchEngine::stats() const {
   return stats_;
 }
 
+double BatchEngine::wait_for_place_s() const {
+  return service_seconds_ * static_cast<double>(scheduler_.waiting().size() + 1) / settings_.max_running;
+}
+
 std::chrono::milliseconds BatchEngine::retry_after() const {
-  const double waves = static_cast<double>(scheduler_.waiting().size() + 1) / settings_.max_running;
-  const double seconds = std::clamp(std::ceil(service_seconds_ * waves), 1.0, 60.0);
+  const double seconds = std::clamp(std::ceil(wait_for_place_s()), 1.0, 60.0);
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
@@ -306,7 +309,7 @@ void BatchEngine::step() {
     stats_.last_batch_rows = runner_.last_rows();
   }
   const bool full = stats_.running >= settings_.max_running || stats_.waiting > 0;
-  stats_.expected_wait_s = full ? service_seconds_ * (stats_.waiting + 1) / settings_.max_running : 0;
+  stats_.expected_wait_s = full ? wait_for_place_s() : 0;
 }
 
 }  // namespace prism::runtime

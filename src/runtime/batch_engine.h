@@ -60,7 +60,6 @@ class BatchEngine {
   std::shared_ptr<SequenceHandle> submit(SequenceRequest request, std::function<void(SequenceOutcome)> on_finish);
 
   BatchEngineStats stats() const;
-  const BatchEngineSettings& settings() const { return settings_; }
 
  private:
   void loop();
@@ -70,6 +69,9 @@ class BatchEngine {
   void sample(Sequence& seq);
   void publish_full_blocks(Sequence& seq);
   void start_prefill(Sequence& seq);
+  // Seconds until a place opens for a request queued now: the waves of
+  // max_running the queue ahead of it makes, each a mean sequence's time.
+  double wait_for_place_s() const;
   std::chrono::milliseconds retry_after() const;
 
   const models::SmolVlmModel& model_;

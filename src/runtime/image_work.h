@@ -29,7 +29,6 @@ class CachedImages : public ImageWork {
       : pixels_(std::move(pixel_values)), job_(model, cache, pixels_, tiles, tile_size, tile_size) {}
 
   const std::vector<TileKey>& keys() const { return job_.keys(); }
-  int tiles_pending() const { return job_.tiles_pending(); }
   bool step() override {
     if (!job_.done()) job_.step(1);
     if (job_.done() && !taken_) {

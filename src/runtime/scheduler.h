@@ -61,7 +61,6 @@ class Scheduler {
   std::vector<std::unique_ptr<Sequence>>& running() { return running_; }
   const std::vector<std::unique_ptr<Sequence>>& waiting() const { return waiting_; }
   const SchedulerLimits& limits() const { return limits_; }
-  std::int64_t reserved_blocks() const { return reserved_; }
 
  private:
   SchedulerLimits limits_;
