@@ -107,6 +107,18 @@ void MetricsRegistry::observe(const std::string& name, const Labels& labels, dou
   s.count += 1;
 }
 
+void MetricsRegistry::set_histogram(const std::string& name, const Labels& labels,
+                                    const std::vector<double>& bucket_counts, double above_last, double sum) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Family& f = family(name, Type::histogram);
+  if (bucket_counts.size() != f.buckets.size()) throw Error("metric '" + name + "' mirrored with the wrong buckets");
+  Series& s = f.series[render_labels(labels)];
+  s.bucket_counts = bucket_counts;
+  s.count = above_last;
+  for (double c : bucket_counts) s.count += c;
+  s.sum = sum;
+}
+
 std::string MetricsRegistry::render() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::ostringstream out;

@@ -25,6 +25,10 @@ class MetricsRegistry {
   // A counter mirrored from a component that keeps its own running total.
   void set_total(const std::string& name, const Labels& labels, double value);
   void observe(const std::string& name, const Labels& labels, double value);    // histogram
+  // A histogram mirrored from a component that keeps its own counts: one
+  // count per declared bound (not cumulative), plus those above the last.
+  void set_histogram(const std::string& name, const Labels& labels, const std::vector<double>& bucket_counts,
+                     double above_last, double sum);
 
   std::string render() const;
 

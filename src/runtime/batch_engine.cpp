@@ -307,6 +307,12 @@ void BatchEngine::step() {
     stats_.step_rows += static_cast<std::uint64_t>(runner_.last_rows());
     stats_.step_seconds += seconds;
     stats_.last_batch_rows = runner_.last_rows();
+    const auto sequences = static_cast<int>(plan.decode.size() + plan.prefill.size());
+    if (sequences > 0) {
+      const auto bucket = std::lower_bound(kStepSequenceBounds.begin(), kStepSequenceBounds.end(), sequences);
+      ++stats_.steps_by_sequences[static_cast<std::size_t>(bucket - kStepSequenceBounds.begin())];
+      stats_.step_sequences += static_cast<std::uint64_t>(sequences);
+    }
   }
   const bool full = stats_.running >= settings_.max_running || stats_.waiting > 0;
   stats_.expected_wait_s = full ? wait_for_place_s() : 0;

@@ -7,6 +7,7 @@
 // queue for a bounded time and are then turned away (429).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -35,10 +36,18 @@ struct BatchEngineSettings {
 // A quarter of the machine's memory, at most 4 GiB, at least 64 MiB.
 std::int64_t default_kv_cache_bytes();
 
+// Upper bounds of the buckets that count steps by how many sequences their
+// forward pass held.
+inline constexpr std::array<int, 7> kStepSequenceBounds = {1, 2, 4, 8, 16, 32, 64};
+
 struct BatchEngineStats {
   int running = 0, waiting = 0;
   BlockManagerStats blocks;
   std::uint64_t steps = 0, step_rows = 0;  // totals
+  // Forward passes by sequences in them: one count per kStepSequenceBounds
+  // bucket (not cumulative), the last for more; and the sequences summed.
+  std::array<std::uint64_t, kStepSequenceBounds.size() + 1> steps_by_sequences{};
+  std::uint64_t step_sequences = 0;
   double step_seconds = 0;                 // total time in steps
   std::int64_t last_batch_rows = 0;
   std::uint64_t prompt_tokens = 0, cached_prompt_tokens = 0, generated_tokens = 0;

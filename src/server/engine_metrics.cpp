@@ -1,5 +1,7 @@
 #include "server/engine_metrics.h"
 
+#include <vector>
+
 namespace prism::server {
 
 void declare_engine_metrics(MetricsRegistry& m) {
@@ -10,6 +12,9 @@ void declare_engine_metrics(MetricsRegistry& m) {
   m.declare_gauge("prism_engine_expected_wait_seconds", "Expected wait for a place in the batch for a request arriving now.");
   m.declare_gauge("prism_engine_image_cache_bytes", "Bytes of encoded image tiles kept.");
   m.declare_counter("prism_engine_steps_total", "Batched forward steps run.");
+  std::vector<double> bounds(runtime::kStepSequenceBounds.begin(), runtime::kStepSequenceBounds.end());
+  m.declare_histogram("prism_engine_step_sequences", "Sequences in each step's forward pass (the batch size).",
+                      std::move(bounds));
   m.declare_counter("prism_engine_step_seconds_total", "Time spent in steps.");
   m.declare_counter("prism_engine_batch_rows_total", "Rows computed over all steps (divide by steps for the mean batch).");
   m.declare_counter("prism_engine_prompt_tokens_total", "Prompt tokens of sequences that started decoding.");
@@ -36,6 +41,9 @@ void record_engine_metrics(MetricsRegistry& m, const std::string& model, const r
   m.set_total("prism_engine_steps_total", l, static_cast<double>(b.steps));
   m.set_total("prism_engine_step_seconds_total", l, b.step_seconds);
   m.set_total("prism_engine_batch_rows_total", l, static_cast<double>(b.step_rows));
+  const std::vector<double> by_sequences(b.steps_by_sequences.begin(), b.steps_by_sequences.end() - 1);
+  m.set_histogram("prism_engine_step_sequences", l, by_sequences,
+                  static_cast<double>(b.steps_by_sequences.back()), static_cast<double>(b.step_sequences));
   m.set_total("prism_engine_prompt_tokens_total", l, static_cast<double>(b.prompt_tokens));
   m.set_total("prism_engine_cached_prompt_tokens_total", l, static_cast<double>(b.cached_prompt_tokens));
   m.set_total("prism_engine_generated_tokens_total", l, static_cast<double>(b.generated_tokens));

@@ -101,6 +101,17 @@ TEST(Metrics, UnlabelledHistogram) {
   EXPECT_EQ(lines(m.render()), expected) << m.render();
 }
 
+TEST(Metrics, MirroredHistogramRendersLikeAnObservedOne) {
+  MetricsRegistry observed, mirrored;
+  for (auto* m : {&observed, &mirrored}) m->declare_histogram("h", "x", {1, 2, 4});
+  for (double v : {1.0, 1.0, 3.0, 9.0}) observed.observe("h", {{"model", "m"}}, v);
+  mirrored.set_histogram("h", {{"model", "m"}}, {2, 0, 1}, 1, 14);
+  EXPECT_EQ(mirrored.render(), observed.render());
+  mirrored.set_histogram("h", {{"model", "m"}}, {3, 0, 1}, 1, 15);  // a later mirror replaces the counts
+  EXPECT_TRUE(has_line(mirrored.render(), "h_count{model=\"m\"} 5")) << mirrored.render();
+  EXPECT_THROW(mirrored.set_histogram("h", {}, {1, 2}, 0, 0), Error);
+}
+
 TEST(Metrics, FamiliesAreRenderedOnceEach) {
   MetricsRegistry m;
   m.declare_counter("b_total", "B.");
