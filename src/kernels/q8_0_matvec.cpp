@@ -9,6 +9,12 @@
 #include "kernels/block_matmul.h"
 #include "kernels/horizontal_sum.h"
 
+// GCC 12 takes the undefined-vector placeholder inside its own AVX-512
+// intrinsics (zero-extensions, reductions) for an uninitialised read: a
+// false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace prism::kernels {
 namespace {
 
@@ -32,7 +38,45 @@ DotQ8Fn best_dot_q8_0() {
 
 }  // namespace
 
+namespace {
+
+// The same blocks as the portable loop, bit for bit: the product rounds to
+// the nearest integer, ties to even (the default rounding mode, as
+// nearbyint), and fits int8 since |v · inv| <= 127.
+__attribute__((target("avx512f,avx512bw"))) void quantize_blocks_avx512(const float* x, std::int64_t blocks,
+                                                                       QuantizedRow& out) {
+  static_assert(formats::kQK == 32);
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const __m512 lo = _mm512_loadu_ps(x + b * 32), hi = _mm512_loadu_ps(x + b * 32 + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(lo), _mm512_abs_ps(hi)));
+    const float d = amax / 127.0f, inv = d != 0.0f ? 1.0f / d : 0.0f;
+    out.scale[static_cast<std::size_t>(b)] = d;
+    const __m512 scale = _mm512_set1_ps(inv);
+    const __m512i qlo = _mm512_cvtps_epi32(_mm512_mul_ps(lo, scale));
+    const __m512i qhi = _mm512_cvtps_epi32(_mm512_mul_ps(hi, scale));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.q.data() + b * 32), _mm512_cvtepi32_epi8(qlo));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.q.data() + b * 32 + 16), _mm512_cvtepi32_epi8(qhi));
+    out.sum[static_cast<std::size_t>(b)] = _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
+  }
+}
+
+bool avx512_quantizer() {
+  static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return available;
+}
+
+}  // namespace
+
 void quantize_activations(const float* x, std::int64_t n, QuantizedRow& out) {
+  const std::int64_t blocks = n / formats::kQK;
+  out.q.resize(static_cast<std::size_t>(n));
+  out.scale.resize(static_cast<std::size_t>(blocks));
+  out.sum.resize(static_cast<std::size_t>(blocks));
+  if (avx512_quantizer()) return quantize_blocks_avx512(x, blocks, out);
+  quantize_activations_portable(x, n, out);
+}
+
+void quantize_activations_portable(const float* x, std::int64_t n, QuantizedRow& out) {
   const std::int64_t blocks = n / formats::kQK;
   out.q.resize(static_cast<std::size_t>(n));
   out.scale.resize(static_cast<std::size_t>(blocks));
@@ -95,10 +139,6 @@ __attribute__((target("avx2,fma,f16c"))) float dot_q8_0_avx2(const formats::Bloc
 
 namespace {
 
-// An int32 vector whose lanes sum to `v` (lane 0 holds it): a block's
-// dot product starts from it to take the weights' offset back out.
-__attribute__((target("avx2"))) inline __m256i lane0(std::int32_t v) { return _mm256_setr_epi32(v, 0, 0, 0, 0, 0, 0, 0); }
-
 // A block's 32 weights plus an offset that makes them unsigned bytes, as
 // vpdpbusd takes them, with the offset and how often (in blocks) a row's
 // prefetch reaches a new cache line.
@@ -121,81 +161,121 @@ struct Q4_0Vnni {
   }
 };
 
-// Four rows `row_blocks` apart against one x: per block and row one
-// vpdpbusd of the unsigned weights with x, started at -offset · Σ x so the
-// offset comes back out exactly in int32, then scaled by w.d · x.scale.
+// The VNNI kernels take two blocks per 512-bit step: a block's 32 bytes in
+// each half. The one-x and four-x kernels share these helpers and their
+// order of operations, so a decode row gets the same bits whichever runs it
+// (alone or in a batch).
+#define PRISM_VNNI_TARGET __attribute__((target("avx512f,avx512vnni,avx512vl,avx2,fma,f16c")))
+
+// Blocks b and b + 1 of a row (or block b alone, the upper half zero).
 template <typename Traits, typename Block>
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline void dot4_vnni(const Block* w,
-                                                                                   std::int64_t row_blocks,
-                                                                                   const QuantizedRow& x,
-                                                                                   std::int64_t blocks, float* out) {
-  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+PRISM_VNNI_TARGET inline __m512i weights_of(const Block* row, std::int64_t b, bool pair) {
+  const __m512i low = _mm512_zextsi256_si512(Traits::unsigned_weights(row[b]));
+  return pair ? _mm512_inserti64x4(low, Traits::unsigned_weights(row[b + 1]), 1) : low;
+}
+PRISM_VNNI_TARGET inline __m512 halves(float low, float high) {
+  return _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(low), _mm512_set1_ps(high));
+}
+template <typename Block>
+PRISM_VNNI_TARGET inline __m512 scales_of(const Block* row, std::int64_t b, bool pair) {
+  return halves(_cvtsh_ss(row[b].d), pair ? _cvtsh_ss(row[b + 1].d) : 0.0f);
+}
+// x's side of the step: its bytes, its scales, and the int32 start whose
+// lanes 0 and 8 hold -offset · Σ x of each block (so the weights' offset
+// comes back out exactly).
+struct XStep {
+  __m512i q;
+  __m512 scale;
+  __m512i start;
+};
+template <typename Traits>
+PRISM_VNNI_TARGET inline XStep x_step(const QuantizedRow& x, std::int64_t b, bool pair) {
+  const auto at = [&](std::int64_t blk) { return static_cast<std::size_t>(blk); };
+  XStep s;
+  if (pair) {
+    s.q = _mm512_loadu_si512(x.q.data() + b * 32);
+    s.scale = halves(x.scale[at(b)], x.scale[at(b + 1)]);
+    s.start = _mm512_mask_set1_epi32(_mm512_maskz_set1_epi32(0x0001, -Traits::kOffset * x.sum[at(b)]), 0x0100,
+                                     -Traits::kOffset * x.sum[at(b + 1)]);
+  } else {
+    s.q = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32)));
+    s.scale = halves(x.scale[at(b)], 0.0f);
+    s.start = _mm512_maskz_set1_epi32(0x0001, -Traits::kOffset * x.sum[at(b)]);
+  }
+  return s;
+}
+PRISM_VNNI_TARGET inline __m512 accumulate(__m512 acc, __m512i w, __m512 w_scale, const XStep& x) {
+  const __m512i p = _mm512_dpbusd_epi32(x.start, w, x.q);
+  return _mm512_fmadd_ps(_mm512_mul_ps(w_scale, x.scale), _mm512_cvtepi32_ps(p), acc);
+}
+PRISM_VNNI_TARGET inline float sum_of(__m512 acc) {
+  return hsum256(_mm256_add_ps(_mm512_castps512_ps256(acc),
+                               _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1))));
+}
+
+// Four rows `row_blocks` apart against one x: per step and row one vpdpbusd
+// of the unsigned weights with x, then scaled by w.d · x.scale.
+template <typename Traits, typename Block>
+PRISM_VNNI_TARGET inline void dot4_vnni(const Block* w, std::int64_t row_blocks, const QuantizedRow& x,
+                                        std::int64_t blocks, float* out) {
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   const Block* rows[4] = {w, w + row_blocks, w + 2 * row_blocks, w + 3 * row_blocks};
-  for (std::int64_t b = 0; b < blocks; ++b) {
+  for (std::int64_t b = 0; b < blocks; b += 2) {
+    const bool pair = b + 1 < blocks;
     if (b % Traits::kPrefetchEvery == 0)
       // The four rows are four streams the hardware prefetcher does not run
       // far enough ahead on: fetch ~4 KB ahead of each (past a short row's
       // end that is the next rows'; past the matrix's, a harmless hint).
 #pragma GCC unroll 4
       for (const Block* row : rows) _mm_prefetch(reinterpret_cast<const char*>(row + b + Traits::kAhead), _MM_HINT_T0);
-    const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32));
-    const __m256i start = lane0(-Traits::kOffset * x.sum[static_cast<std::size_t>(b)]);
-    const float xs = x.scale[static_cast<std::size_t>(b)];
+    const XStep xs = x_step<Traits>(x, b, pair);
     // Unrolled, so that the four accumulators stay in registers.
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) {
-      const Block& blk = rows[r][b];
-      const __m256i p = _mm256_dpbusd_epi32(start, Traits::unsigned_weights(blk), xv);
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blk.d) * xs), _mm256_cvtepi32_ps(p), acc[r]);
-    }
+    for (int r = 0; r < 4; ++r)
+      acc[r] = accumulate(acc[r], weights_of<Traits>(rows[r], b, pair), scales_of(rows[r], b, pair), xs);
   }
 #pragma GCC unroll 4
-  for (int r = 0; r < 4; ++r) out[r] = hsum256(acc[r]);
+  for (int r = 0; r < 4; ++r) out[r] = sum_of(acc[r]);
 }
 
-// Four rows against four x rows (a decode batch): each block's weights are
+// Four rows against four x rows (a decode batch): each step's weights are
 // loaded, made unsigned and their scales widened once for all four x rows,
 // and the sixteen sums stay in registers.
 template <typename Traits, typename Block>
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) inline void dot4x4_vnni(const Block* w,
-                                                                                     std::int64_t row_blocks,
-                                                                                     const QuantizedRow* const* x,
-                                                                                     std::int64_t blocks, float* out) {
-  __m256 acc[4][4];
+PRISM_VNNI_TARGET inline void dot4x4_vnni(const Block* w, std::int64_t row_blocks, const QuantizedRow* const* x,
+                                          std::int64_t blocks, float* out) {
+  __m512 acc[4][4];
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i)
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) acc[i][r] = _mm256_setzero_ps();
+    for (int r = 0; r < 4; ++r) acc[i][r] = _mm512_setzero_ps();
   const Block* rows[4] = {w, w + row_blocks, w + 2 * row_blocks, w + 3 * row_blocks};
-  for (std::int64_t b = 0; b < blocks; ++b) {
+  for (std::int64_t b = 0; b < blocks; b += 2) {
+    const bool pair = b + 1 < blocks;
     if (b % Traits::kPrefetchEvery == 0)
 #pragma GCC unroll 4
       for (const Block* row : rows) _mm_prefetch(reinterpret_cast<const char*>(row + b + Traits::kAhead), _MM_HINT_T0);
-    __m256i wv[4];
-    __m256 wd[4];
+    __m512i wv[4];
+    __m512 wd[4];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; ++r) {
-      wv[r] = Traits::unsigned_weights(rows[r][b]);
-      wd[r] = _mm256_set1_ps(_cvtsh_ss(rows[r][b].d));
+      wv[r] = weights_of<Traits>(rows[r], b, pair);
+      wd[r] = scales_of(rows[r], b, pair);
     }
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
-      const QuantizedRow& xi = *x[i];
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xi.q.data() + b * 32));
-      const __m256i start = lane0(-Traits::kOffset * xi.sum[static_cast<std::size_t>(b)]);
-      const __m256 xs = _mm256_set1_ps(xi.scale[static_cast<std::size_t>(b)]);
+      const XStep xs = x_step<Traits>(*x[i], b, pair);
 #pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) {
-        const __m256i p = _mm256_dpbusd_epi32(start, wv[r], xv);
-        acc[i][r] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], xs), _mm256_cvtepi32_ps(p), acc[i][r]);
-      }
+      for (int r = 0; r < 4; ++r) acc[i][r] = accumulate(acc[i][r], wv[r], wd[r], xs);
     }
   }
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i)
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) out[i * 4 + r] = hsum256(acc[i][r]);
+    for (int r = 0; r < 4; ++r) out[i * 4 + r] = sum_of(acc[i][r]);
 }
+
+#undef PRISM_VNNI_TARGET
 
 }  // namespace
 
@@ -212,8 +292,8 @@ void dot4x4_q4_0_vnni(const formats::BlockQ4_0* w, std::int64_t row_blocks, cons
 bool q8_0_vnni_available() {
   static const bool available = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c");
   }();
   return available;
 }

@@ -22,7 +22,10 @@ struct QuantizedRow {
   // w + 128, Q4_0's 4-bit w + 8) by q and take offset · Σ q back out.
   std::vector<std::int32_t> sum;
 };
+// n is a multiple of 32. AVX-512 where the CPU has it (the same bits as the
+// portable loop, which is the reference).
 void quantize_activations(const float* x, std::int64_t n, QuantizedRow& out);
+void quantize_activations_portable(const float* x, std::int64_t n, QuantizedRow& out);
 
 // Σ over `blocks` blocks of w.scale · x.scale · Σ w.q · x.q.
 float dot_q8_0_portable(const formats::BlockQ8_0* w, const std::int8_t* xq, const float* xs, std::int64_t blocks);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/dot.h"
+#include "kernels/group_attention.h"
 #include "kernels/ops.h"
 #include "kernels/panel_gemm.h"
 
@@ -118,28 +119,75 @@ void attend_with_dots(const AttentionShape& s, std::int64_t h, std::int64_t i_be
   }
 }
 
+// Decode rows: the query heads that share key/value head g together, so each
+// key and value row is read once for the group, one run of contiguous rows
+// (a KV block, or all keys) at a time.
+void attend_group(const AttentionShape& s, std::int64_t g, std::int64_t i_begin, std::int64_t i_end, const float* q,
+                  const KvRows& kv, float* out) {
+  static const auto scores_of = kernels::best_group_scores();
+  static const auto weighted_sum = kernels::best_group_weighted_sum();
+  const int group = static_cast<int>(s.heads / s.kv_heads);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+  const float* kg = kv.keys + g * s.head_dim;
+  const float* vg = kv.values + g * s.head_dim;
+  thread_local std::vector<float> scores;
+  for (std::int64_t i = i_begin; i < i_end; ++i) {
+    const std::int64_t n = visible_keys(s, i);
+    scores.resize(static_cast<std::size_t>(group * n));
+    const float* qi = q + i * s.q_stride + g * group * s.head_dim;
+    float* oi = out + i * s.out_stride + g * group * s.head_dim;
+    // Keys in runs that stay inside one block (the whole range when contiguous).
+    auto for_each_run = [&](const auto& work) {
+      for (std::int64_t j = 0; j < n;) {
+        const std::int64_t run = kv.blocks ? std::min(kKvBlockSize - j % kKvBlockSize, n - j) : n - j;
+        work(j, run);
+        j += run;
+      }
+    };
+    for_each_run([&](std::int64_t j, std::int64_t run) {
+      scores_of(qi, group, kg + kv.offset(j, s.kv_stride), s.kv_stride, run, s.head_dim, scores.data() + j, n);
+    });
+    for (int h = 0; h < group; ++h) {
+      float* sc = scores.data() + h * n;
+      for (std::int64_t t = 0; t < n; ++t) sc[t] *= scale;
+      kernels::softmax(sc, n);
+    }
+    std::fill(oi, oi + group * s.head_dim, 0.0f);
+    for_each_run([&](std::int64_t j, std::int64_t run) {
+      weighted_sum(scores.data() + j, n, group, vg + kv.offset(j, s.kv_stride), s.kv_stride, run, s.head_dim, oi);
+    });
+  }
+}
+
 }  // namespace
 
 void attention(kernels::ThreadPool& pool, const std::vector<AttentionJob>& jobs) {
   // Tasks of all jobs in a row: job j owns [first_task[j], first_task[j + 1]).
+  // A task is one head's queries (or, for grouped decode rows, one
+  // key/value head's) in chunks of kQueriesPerTask.
+  const bool panels = kernels::panel_gemm_available();
+  const bool grouped_decode = kernels::group_attention_available();
+  auto grouped = [&](const AttentionJob& job) { return !job.prompt_rows && grouped_decode; };
   std::vector<std::int64_t> first_task(jobs.size() + 1, 0);
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const auto& s = jobs[j].shape;
-    first_task[j + 1] = first_task[j] + s.heads * ((s.queries + kQueriesPerTask - 1) / kQueriesPerTask);
+    const std::int64_t units = grouped(jobs[j]) ? s.kv_heads : s.heads;
+    first_task[j + 1] = first_task[j] + units * ((s.queries + kQueriesPerTask - 1) / kQueriesPerTask);
   }
-  const bool panels = kernels::panel_gemm_available();
   pool.parallel_for(first_task.back(), [&](std::int64_t task) {
     const auto j = static_cast<std::size_t>(std::upper_bound(first_task.begin(), first_task.end(), task) -
                                             first_task.begin() - 1);
     const AttentionJob& job = jobs[j];
     const AttentionShape& s = job.shape;
     const std::int64_t chunks = (s.queries + kQueriesPerTask - 1) / kQueriesPerTask;
-    const std::int64_t local = task - first_task[j], h = local / chunks, chunk = local % chunks;
+    const std::int64_t local = task - first_task[j], unit = local / chunks, chunk = local % chunks;
     const std::int64_t i_begin = chunk * kQueriesPerTask, i_end = std::min(s.queries, i_begin + kQueriesPerTask);
-    if (job.prompt_rows && panels)
-      attend_with_panels(s, h, i_begin, i_end, job.q, job.kv, job.out);
+    if (grouped(job))
+      attend_group(s, unit, i_begin, i_end, job.q, job.kv, job.out);
+    else if (job.prompt_rows && panels)
+      attend_with_panels(s, unit, i_begin, i_end, job.q, job.kv, job.out);
     else
-      attend_with_dots(s, h, i_begin, i_end, job.q, job.kv, job.out);
+      attend_with_dots(s, unit, i_begin, i_end, job.q, job.kv, job.out);
   });
 }
 

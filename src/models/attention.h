@@ -44,8 +44,9 @@ struct AttentionJob {
   KvRows kv;
   float* out = nullptr;
   // Prompt rows take the panel kernel however few they are, decode rows the
-  // dot products however many: a row's arithmetic does not depend on how a
-  // prompt was chunked or what else was in the batch.
+  // grouped-query kernel (or per-head dot products) however many: a row's
+  // arithmetic does not depend on how a prompt was chunked or what else was
+  // in the batch.
   bool prompt_rows = false;
 };
 

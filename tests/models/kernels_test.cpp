@@ -11,9 +11,11 @@
 #include "formats/dtype.h"
 #include "kernels/amx_gemm.h"
 #include "kernels/dot.h"
+#include "kernels/group_attention.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/panel_gemm.h"
+#include "kernels/q8_0_matvec.h"
 #include "kernels/thread_pool.h"
 #include "kernels/vector_math.h"
 
@@ -187,6 +189,50 @@ TEST(Kernels, PanelTileVariantsMatchPortableDots) {
               }
           }
       }
+}
+
+// Grouped-query decode attention: every group size and head size (the
+// AVX-512 shapes and the ones it hands to the portable loops), key counts
+// that are and are not multiples of four, strided rows; the weighted sum adds
+// to what out holds.
+TEST(Kernels, GroupAttentionVariantsMatchPortable) {
+  if (!group_attention_available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  for (std::int64_t head_dim : {16, 48, 64, 80, 128, 24})
+    for (int group = 1; group <= 5; ++group)
+      for (std::int64_t n : {1, 3, 4, 5, 16, 17}) {
+        const std::int64_t stride = head_dim * 3 + 5, ld = n + 3;
+        auto q = random_vector(group * head_dim, 31), k = random_vector(n * stride, 32);
+        auto p = random_vector(group * ld, 33), start = random_vector(group * head_dim, 34);
+        std::vector<float> ref(group * ld, 7.0f), got(group * ld, 7.0f);
+        group_scores_portable(q.data(), group, k.data(), stride, n, head_dim, ref.data(), ld);
+        group_scores_avx512(q.data(), group, k.data(), stride, n, head_dim, got.data(), ld);
+        for (std::size_t i = 0; i < ref.size(); ++i)
+          ASSERT_NEAR(got[i], ref[i], 1e-4 * (1 + std::abs(ref[i])))
+              << "scores, head_dim " << head_dim << " group " << group << " n " << n << " at " << i;
+        std::vector<float> out_ref = start, out_got = start;
+        group_weighted_sum_portable(p.data(), ld, group, k.data(), stride, n, head_dim, out_ref.data());
+        group_weighted_sum_avx512(p.data(), ld, group, k.data(), stride, n, head_dim, out_got.data());
+        for (std::size_t i = 0; i < out_ref.size(); ++i)
+          ASSERT_NEAR(out_got[i], out_ref[i], 1e-4 * (1 + std::abs(out_ref[i])))
+              << "weighted sum, head_dim " << head_dim << " group " << group << " n " << n << " at " << i;
+      }
+}
+
+// The dispatched activation quantizer gives the portable one's bits: random
+// rows, a zero block, and values that land exactly halfway between two
+// integers (rounded to even by both).
+TEST(Kernels, ActivationQuantizerMatchesPortableBits) {
+  auto x = random_vector(32 * 40, 41);
+  std::fill(x.begin() + 64, x.begin() + 96, 0.0f);
+  for (int i = 0; i < 32; ++i) x[96 + i] = i == 0 ? 127.0f : static_cast<float>(i) + 0.5f;
+  QuantizedRow ref, got;
+  quantize_activations_portable(x.data(), static_cast<std::int64_t>(x.size()), ref);
+  quantize_activations(x.data(), static_cast<std::int64_t>(x.size()), got);
+  EXPECT_EQ(got.q, ref.q);
+  EXPECT_EQ(got.scale, ref.scale);
+  EXPECT_EQ(got.sum, ref.sum);
+  EXPECT_EQ(ref.q[96 + 3], 4);  // 3.5 -> 4, ties to even
+  EXPECT_EQ(ref.q[96 + 4], 4);  // 4.5 -> 4
 }
 
 TEST(Kernels, OpsMatchFormulas) {

@@ -77,6 +77,40 @@ TEST(Q8_0, DotVariantsAgree) {
   }
 }
 
+// A decode row gets the same bits from the four-x kernel (a batch) as from
+// the one-x kernel (alone), for every row of x, odd and even block counts.
+TEST(Q8_0, BatchKernelGivesTheOneRowKernelsBits) {
+  if (!kernels::q8_0_vnni_available()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  for (std::int64_t blocks : {1, 2, 3, 18, 49}) {
+    auto w = normal_vector(4 * blocks * 32, 8);
+    std::vector<BlockQ8_0> wq(4 * blocks);
+    quantize_rows(w.data(), 4, blocks * 32, wq.data());
+    const std::int64_t row_bytes = static_cast<std::int64_t>(formats::ggml_row_bytes(formats::GgmlType::Q4_0, blocks * 32));
+    std::vector<std::byte> w4(4 * row_bytes);
+    for (int r = 0; r < 4; ++r)
+      formats::quantize_row(formats::GgmlType::Q4_0, w.data() + r * blocks * 32, blocks * 32, w4.data() + r * row_bytes);
+    const auto* q4 = reinterpret_cast<const formats::BlockQ4_0*>(w4.data());
+    kernels::QuantizedRow xq[4];
+    const kernels::QuantizedRow* xs[4];
+    for (int i = 0; i < 4; ++i) {
+      kernels::quantize_activations(normal_vector(blocks * 32, 20 + i).data(), blocks * 32, xq[i]);
+      xs[i] = &xq[i];
+    }
+    float batch8[16], batch4[16];
+    kernels::dot4x4_q8_0_vnni(wq.data(), blocks, xs, blocks, batch8);
+    kernels::dot4x4_q4_0_vnni(q4, blocks, xs, blocks, batch4);
+    for (int i = 0; i < 4; ++i) {
+      float alone8[4], alone4[4];
+      kernels::dot4_q8_0_vnni(wq.data(), blocks, xq[i], blocks, alone8);
+      kernels::dot4_q4_0_vnni(q4, blocks, xq[i], blocks, alone4);
+      for (int r = 0; r < 4; ++r) {
+        EXPECT_EQ(batch8[i * 4 + r], alone8[r]) << "Q8_0, " << blocks << " blocks, x " << i << " row " << r;
+        EXPECT_EQ(batch4[i * 4 + r], alone4[r]) << "Q4_0, " << blocks << " blocks, x " << i << " row " << r;
+      }
+    }
+  }
+}
+
 TEST(Q8_0, MatmulMatchesTheDequantizedMatrix) {
   const std::int64_t n = 70, k = 96;
   auto w = normal_vector(n * k, 5), bias = normal_vector(n, 6);
