@@ -14,9 +14,16 @@
 
 namespace prism::kernels {
 
-// Output features per task: 64 rows of 576-8192 weights (37-557 KB of Q8_0)
-// keep a task's weights streaming while the hand-off stays a small part of it.
+// Output features per task: at most 64 rows of 576-8192 weights (37-557 KB
+// of Q8_0) keep a task's weights streaming while the hand-off stays a small
+// part of it; a small matrix (the 192 rows of a key projection) is cut finer,
+// into at least eight tasks per thread, so that no thread idles at the end
+// while another finishes a third of the work.
 inline constexpr std::int64_t kBlockRowsPerTask = 64;
+inline std::int64_t block_rows_per_task(std::int64_t n, int threads) {
+  const std::int64_t even = (n / (8 * static_cast<std::int64_t>(threads)) + 3) / 4 * 4;
+  return std::clamp<std::int64_t>(even, 4, kBlockRowsPerTask);
+}
 
 // x ([m, k]) quantized to int8 blocks, one row at a time, into the calling
 // thread's buffers (read by every worker of the parallel_for that follows).
@@ -34,8 +41,9 @@ void matmul_blocks(ThreadPool& pool, const float* x, std::int64_t m, const tenso
   const std::int64_t n = w.rows, k = w.cols, blocks = k / kValues;
   const std::vector<QuantizedRow>& xq = quantized_rows(x, m, k);
   const auto* rows = static_cast<const Block*>(w.data);
-  pool.parallel_for((n + kBlockRowsPerTask - 1) / kBlockRowsPerTask, [&](std::int64_t task) {
-    const std::int64_t r0 = task * kBlockRowsPerTask, r1 = std::min(n, r0 + kBlockRowsPerTask);
+  const std::int64_t per_task = block_rows_per_task(n, pool.size());
+  pool.parallel_for((n + per_task - 1) / per_task, [&](std::int64_t task) {
+    const std::int64_t r0 = task * per_task, r1 = std::min(n, r0 + per_task);
     std::int64_t r = r0;
     if (dot4)
       for (float out[16]; r + 4 <= r1; r += 4) {

@@ -65,15 +65,27 @@ bool avx512_quantizer() {
   return available;
 }
 
+void lay_out_pairs(QuantizedRow& out) {
+  const std::size_t pairs = out.scale.size() / 2;
+  out.pair_scale.resize(pairs * 16);
+  out.pair_neg_sum.assign(pairs * 16, 0);
+  for (std::size_t p = 0; p < pairs; ++p) {
+    for (std::size_t l = 0; l < 16; ++l) out.pair_scale[p * 16 + l] = out.scale[2 * p + l / 8];
+    out.pair_neg_sum[p * 16] = -out.sum[2 * p];
+    out.pair_neg_sum[p * 16 + 8] = -out.sum[2 * p + 1];
+  }
+}
+
 }  // namespace
 
 void quantize_activations(const float* x, std::int64_t n, QuantizedRow& out) {
+  if (!avx512_quantizer()) return quantize_activations_portable(x, n, out);
   const std::int64_t blocks = n / formats::kQK;
   out.q.resize(static_cast<std::size_t>(n));
   out.scale.resize(static_cast<std::size_t>(blocks));
   out.sum.resize(static_cast<std::size_t>(blocks));
-  if (avx512_quantizer()) return quantize_blocks_avx512(x, blocks, out);
-  quantize_activations_portable(x, n, out);
+  quantize_blocks_avx512(x, blocks, out);
+  lay_out_pairs(out);
 }
 
 void quantize_activations_portable(const float* x, std::int64_t n, QuantizedRow& out) {
@@ -96,6 +108,7 @@ void quantize_activations_portable(const float* x, std::int64_t n, QuantizedRow&
     }
     out.sum[static_cast<std::size_t>(b)] = sum;
   }
+  lay_out_pairs(out);
 }
 
 float dot_q8_0_portable(const formats::BlockQ8_0* w, const std::int8_t* xq, const float* xs, std::int64_t blocks) {
@@ -144,6 +157,7 @@ namespace {
 // prefetch reaches a new cache line.
 struct Q8_0Vnni {
   static constexpr std::int32_t kOffset = 128;  // w XOR 0x80 = w + 128
+  static constexpr int kOffsetShift = 7;
   static constexpr std::int64_t kPrefetchEvery = 2, kAhead = kPrefetchBlocks;
   __attribute__((target("avx2"))) static __m256i unsigned_weights(const formats::BlockQ8_0& blk) {
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
@@ -152,6 +166,7 @@ struct Q8_0Vnni {
 };
 struct Q4_0Vnni {
   static constexpr std::int32_t kOffset = 8;  // nibbles hold w + 8; low ones are elements 0-15
+  static constexpr int kOffsetShift = 3;
   static constexpr std::int64_t kPrefetchEvery = 4, kAhead = kPrefetchBlocksQ4;
   __attribute__((target("avx2"))) static __m256i unsigned_weights(const formats::BlockQ4_0& blk) {
     const __m128i low4 = _mm_set1_epi8(0x0f);
@@ -167,40 +182,38 @@ struct Q4_0Vnni {
 // (alone or in a batch).
 #define PRISM_VNNI_TARGET __attribute__((target("avx512f,avx512vnni,avx512vl,avx2,fma,f16c")))
 
-// Blocks b and b + 1 of a row (or block b alone, the upper half zero).
-template <typename Traits, typename Block>
-PRISM_VNNI_TARGET inline __m512i weights_of(const Block* row, std::int64_t b, bool pair) {
+// Blocks b and b + 1 of a row (Pair), or block b alone, the upper half zero.
+template <typename Traits, bool Pair, typename Block>
+PRISM_VNNI_TARGET inline __m512i weights_of(const Block* row, std::int64_t b) {
   const __m512i low = _mm512_zextsi256_si512(Traits::unsigned_weights(row[b]));
-  return pair ? _mm512_inserti64x4(low, Traits::unsigned_weights(row[b + 1]), 1) : low;
+  if constexpr (Pair) return _mm512_inserti64x4(low, Traits::unsigned_weights(row[b + 1]), 1);
+  return low;
 }
-PRISM_VNNI_TARGET inline __m512 halves(float low, float high) {
-  return _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(low), _mm512_set1_ps(high));
-}
-template <typename Block>
-PRISM_VNNI_TARGET inline __m512 scales_of(const Block* row, std::int64_t b, bool pair) {
-  return halves(_cvtsh_ss(row[b].d), pair ? _cvtsh_ss(row[b + 1].d) : 0.0f);
+template <bool Pair, typename Block>
+PRISM_VNNI_TARGET inline __m512 scales_of(const Block* row, std::int64_t b) {
+  const __m512 low = _mm512_set1_ps(_cvtsh_ss(row[b].d));
+  if constexpr (Pair) return _mm512_mask_blend_ps(0xff00, low, _mm512_set1_ps(_cvtsh_ss(row[b + 1].d)));
+  return _mm512_maskz_mov_ps(0x00ff, low);
 }
 // x's side of the step: its bytes, its scales, and the int32 start whose
 // lanes 0 and 8 hold -offset · Σ x of each block (so the weights' offset
-// comes back out exactly).
+// comes back out exactly); a pair comes laid out by the quantizer.
 struct XStep {
   __m512i q;
   __m512 scale;
   __m512i start;
 };
-template <typename Traits>
-PRISM_VNNI_TARGET inline XStep x_step(const QuantizedRow& x, std::int64_t b, bool pair) {
-  const auto at = [&](std::int64_t blk) { return static_cast<std::size_t>(blk); };
+template <typename Traits, bool Pair>
+PRISM_VNNI_TARGET inline XStep x_step(const QuantizedRow& x, std::int64_t b) {
   XStep s;
-  if (pair) {
+  if constexpr (Pair) {
     s.q = _mm512_loadu_si512(x.q.data() + b * 32);
-    s.scale = halves(x.scale[at(b)], x.scale[at(b + 1)]);
-    s.start = _mm512_mask_set1_epi32(_mm512_maskz_set1_epi32(0x0001, -Traits::kOffset * x.sum[at(b)]), 0x0100,
-                                     -Traits::kOffset * x.sum[at(b + 1)]);
+    s.scale = _mm512_loadu_ps(x.pair_scale.data() + b * 8);
+    s.start = _mm512_slli_epi32(_mm512_loadu_si512(x.pair_neg_sum.data() + b * 8), Traits::kOffsetShift);
   } else {
     s.q = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32)));
-    s.scale = halves(x.scale[at(b)], 0.0f);
-    s.start = _mm512_maskz_set1_epi32(0x0001, -Traits::kOffset * x.sum[at(b)]);
+    s.scale = _mm512_maskz_mov_ps(0x00ff, _mm512_set1_ps(x.scale[static_cast<std::size_t>(b)]));
+    s.start = _mm512_maskz_set1_epi32(0x0001, -Traits::kOffset * x.sum[static_cast<std::size_t>(b)]);
   }
   return s;
 }
@@ -213,34 +226,76 @@ PRISM_VNNI_TARGET inline float sum_of(__m512 acc) {
                                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1))));
 }
 
-// Four rows `row_blocks` apart against one x: per step and row one vpdpbusd
-// of the unsigned weights with x, then scaled by w.d · x.scale.
+template <typename Traits, typename Block>
+PRISM_VNNI_TARGET __attribute__((always_inline)) inline void prefetch_rows(const Block* const (&rows)[4],
+                                                                           std::int64_t b) {
+  // The four rows are four streams the hardware prefetcher does not run far
+  // enough ahead on: fetch ~4 KB ahead of each (past a short row's end that
+  // is the next rows'; past the matrix's, a harmless hint).
+  if (b % Traits::kPrefetchEvery != 0) return;
+  _mm_prefetch(reinterpret_cast<const char*>(rows[0] + b + Traits::kAhead), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(rows[1] + b + Traits::kAhead), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(rows[2] + b + Traits::kAhead), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(rows[3] + b + Traits::kAhead), _MM_HINT_T0);
+}
+
+// Block b of four rows against one x, into acc.
+template <typename Traits, typename Block>
+PRISM_VNNI_TARGET __attribute__((always_inline)) inline void block4(const Block* const* rows, const QuantizedRow& x,
+                                                                    std::int64_t b, __m256* acc) {
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.q.data() + b * 32));
+  const __m256i start =
+      _mm256_setr_epi32(-Traits::kOffset * x.sum[static_cast<std::size_t>(b)], 0, 0, 0, 0, 0, 0, 0);
+  const __m256 xs = _mm256_set1_ps(x.scale[static_cast<std::size_t>(b)]);
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    const Block& blk = rows[r][b];
+    const __m256i p = _mm256_dpbusd_epi32(start, Traits::unsigned_weights(blk), xv);
+    acc[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(_cvtsh_ss(blk.d)), xs), _mm256_cvtepi32_ps(p), acc[r]);
+  }
+}
+
 template <typename Traits, typename Block>
 PRISM_VNNI_TARGET inline void dot4_vnni(const Block* w, std::int64_t row_blocks, const QuantizedRow& x,
                                         std::int64_t blocks, float* out) {
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m256 even[4], odd[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) even[r] = odd[r] = _mm256_setzero_ps();
   const Block* rows[4] = {w, w + row_blocks, w + 2 * row_blocks, w + 3 * row_blocks};
-  for (std::int64_t b = 0; b < blocks; b += 2) {
-    const bool pair = b + 1 < blocks;
-    if (b % Traits::kPrefetchEvery == 0)
-      // The four rows are four streams the hardware prefetcher does not run
-      // far enough ahead on: fetch ~4 KB ahead of each (past a short row's
-      // end that is the next rows'; past the matrix's, a harmless hint).
-#pragma GCC unroll 4
-      for (const Block* row : rows) _mm_prefetch(reinterpret_cast<const char*>(row + b + Traits::kAhead), _MM_HINT_T0);
-    const XStep xs = x_step<Traits>(x, b, pair);
-    // Unrolled, so that the four accumulators stay in registers.
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r)
-      acc[r] = accumulate(acc[r], weights_of<Traits>(rows[r], b, pair), scales_of(rows[r], b, pair), xs);
+  std::int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    prefetch_rows<Traits>(rows, b);
+    block4<Traits>(rows, x, b, even);
+    block4<Traits>(rows, x, b + 1, odd);
   }
+  if (b < blocks) block4<Traits>(rows, x, b, even);
 #pragma GCC unroll 4
-  for (int r = 0; r < 4; ++r) out[r] = sum_of(acc[r]);
+  for (int r = 0; r < 4; ++r) out[r] = hsum256(_mm256_add_ps(even[r], odd[r]));
 }
 
-// Four rows against four x rows (a decode batch): each step's weights are
-// loaded, made unsigned and their scales widened once for all four x rows,
-// and the sixteen sums stay in registers.
+// One step of four rows against four x rows: each row's weights are loaded,
+// made unsigned and their scales widened once for all four x rows.
+template <typename Traits, bool Pair, typename Block>
+PRISM_VNNI_TARGET __attribute__((always_inline)) inline void step4x4(const Block* const* rows,
+                                                                     const QuantizedRow* const* x, std::int64_t b,
+                                                                     __m512 (*acc)[4]) {
+  __m512i wv[4];
+  __m512 wd[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    wv[r] = weights_of<Traits, Pair>(rows[r], b);
+    wd[r] = scales_of<Pair>(rows[r], b);
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    const XStep xs = x_step<Traits, Pair>(*x[i], b);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) acc[i][r] = accumulate(acc[i][r], wv[r], wd[r], xs);
+  }
+}
+
+// Four rows against four x rows (a decode batch); the sixteen sums stay in
+// registers.
 template <typename Traits, typename Block>
 PRISM_VNNI_TARGET inline void dot4x4_vnni(const Block* w, std::int64_t row_blocks, const QuantizedRow* const* x,
                                           std::int64_t blocks, float* out) {
@@ -250,25 +305,12 @@ PRISM_VNNI_TARGET inline void dot4x4_vnni(const Block* w, std::int64_t row_block
 #pragma GCC unroll 4
     for (int r = 0; r < 4; ++r) acc[i][r] = _mm512_setzero_ps();
   const Block* rows[4] = {w, w + row_blocks, w + 2 * row_blocks, w + 3 * row_blocks};
-  for (std::int64_t b = 0; b < blocks; b += 2) {
-    const bool pair = b + 1 < blocks;
-    if (b % Traits::kPrefetchEvery == 0)
-#pragma GCC unroll 4
-      for (const Block* row : rows) _mm_prefetch(reinterpret_cast<const char*>(row + b + Traits::kAhead), _MM_HINT_T0);
-    __m512i wv[4];
-    __m512 wd[4];
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) {
-      wv[r] = weights_of<Traits>(rows[r], b, pair);
-      wd[r] = scales_of(rows[r], b, pair);
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      const XStep xs = x_step<Traits>(*x[i], b, pair);
-#pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) acc[i][r] = accumulate(acc[i][r], wv[r], wd[r], xs);
-    }
+  std::int64_t b = 0;
+  for (; b + 2 <= blocks; b += 2) {
+    prefetch_rows<Traits>(rows, b);
+    step4x4<Traits, true>(rows, x, b, acc);
   }
+  if (b < blocks) step4x4<Traits, false>(rows, x, b, acc);
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i)
 #pragma GCC unroll 4

@@ -21,6 +21,11 @@ struct QuantizedRow {
   // Σ q per block: the VNNI kernels multiply unsigned weights (Q8_0's
   // w + 128, Q4_0's 4-bit w + 8) by q and take offset · Σ q back out.
   std::vector<std::int32_t> sum;
+  // The same per pair of blocks as the 512-bit VNNI kernels take them (a
+  // block in each half): 16 scales (8 of each block) and 16 int32 lanes
+  // holding -Σ q of each block in lanes 0 and 8, zero elsewhere.
+  std::vector<float> pair_scale;
+  std::vector<std::int32_t> pair_neg_sum;
 };
 // n is a multiple of 32. AVX-512 where the CPU has it (the same bits as the
 // portable loop, which is the reference).
