@@ -255,6 +255,12 @@ PRISM_VNNI_TARGET __attribute__((always_inline)) inline void block4(const Block*
   }
 }
 
+// Four rows `row_blocks` apart against one x (decoding one sequence): per
+// block and row one vpdpbusd of the unsigned weights with x, then scaled by
+// w.d · x.scale, on 256-bit vectors. Even and odd blocks keep their own sums,
+// added at the end: exactly the four-x kernel's order (even blocks in its
+// low half, odd ones in its high half), so a row gets the same bits alone or
+// in a batch.
 template <typename Traits, typename Block>
 PRISM_VNNI_TARGET inline void dot4_vnni(const Block* w, std::int64_t row_blocks, const QuantizedRow& x,
                                         std::int64_t blocks, float* out) {
