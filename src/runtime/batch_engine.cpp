@@ -19,9 +19,14 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-std::int64_t blocks_in(std::int64_t bytes, const models::SmolVlmModel& model) {
+std::int64_t pool_blocks(const BatchEngineSettings& settings, const models::SmolVlmModel& model) {
   const auto& t = model.config().text;
   const std::int64_t block_bytes = models::KvBlockStorage(t.num_hidden_layers, std::int64_t{t.num_key_value_heads} * t.head_dim).block_bytes();
+  std::int64_t bytes = settings.kv_cache_bytes > 0 ? settings.kv_cache_bytes : default_kv_cache_bytes();
+  if (settings.kv_cache_is_default) {
+    const std::int64_t blocks_per_sequence = (t.max_position_embeddings + kKvBlockSize - 1) / kKvBlockSize;
+    bytes = std::min(bytes, 2 * std::int64_t{std::max(1, settings.max_running)} * blocks_per_sequence * block_bytes);
+  }
   return std::max<std::int64_t>(1, bytes / block_bytes);
 }
 
@@ -38,7 +43,7 @@ BatchEngine::BatchEngine(const models::SmolVlmModel& model, BatchEngineSettings 
       settings_(settings),
       blocks_(model.config().text.num_hidden_layers,
               std::int64_t{model.config().text.num_key_value_heads} * model.config().text.head_dim,
-              blocks_in(settings.kv_cache_bytes > 0 ? settings.kv_cache_bytes : default_kv_cache_bytes(), model)),
+              pool_blocks(settings, model)),
       scheduler_({settings.max_running, settings.max_waiting, settings.prefill_chunk,
                   model.config().text.max_position_embeddings},
                  blocks_),

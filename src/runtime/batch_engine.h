@@ -27,7 +27,12 @@
 namespace prism::runtime {
 
 struct BatchEngineSettings {
-  std::int64_t kv_cache_bytes = 0;  // 0: default_kv_cache_bytes()
+  // 0: default_kv_cache_bytes(). A pool not set by the user is also cut to
+  // twice what max_running sequences at the model's full context use (room
+  // for them and as much again for the prefix cache): a small model with a
+  // short context need not hold gigabytes.
+  std::int64_t kv_cache_bytes = 0;
+  bool kv_cache_is_default = true;
   int max_running = 16;
   int max_waiting = 64;
   std::int64_t prefill_chunk = 128;

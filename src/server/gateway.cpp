@@ -64,16 +64,15 @@ Gateway::Gateway(Config config)
   auto discovered = discover_local_models(config_.local, catalog);
   // The default KV pool (a quarter of memory, at most 4 GiB) is shared out
   // among the local models, so several of them stay within it together.
-  LocalSettings local = config_.local;
+  const LocalSettings& local = config_.local;
   std::size_t local_models = discovered.size();
   for (const auto& m : catalog.models()) local_models += m.backend == "local";
-  if (local.kv_cache_mib == 0 && local_models > 0)
-    local.kv_cache_mib = std::max<std::int64_t>(
-        64, runtime::default_kv_cache_bytes() / static_cast<std::int64_t>(local_models) >> 20);
+  const std::int64_t kv_share = std::max<std::int64_t>(
+      std::int64_t{64} << 20, runtime::default_kv_cache_bytes() / std::max<std::int64_t>(1, static_cast<std::int64_t>(local_models)));
   for (auto& entry : discovered) {
     const auto load_start = Clock::now();
     try {
-      backends_[entry.id] = make_local_backend(entry, local);
+      backends_[entry.id] = make_local_backend(entry, local, kv_share);
       log::info("local model loaded", {{"model", entry.id}, {"path", entry.local_path},
                                        {"load_ms", std::round(ms_since(load_start))}});
       catalog.add(std::move(entry));
@@ -86,7 +85,7 @@ Gateway::Gateway(Config config)
     if (m.backend == "upstream") {
       backends_[m.id] = std::make_unique<backends::UpstreamBackend>(m, upstream_tls_);
     } else {
-      backends_[m.id] = make_local_backend(m, local);
+      backends_[m.id] = make_local_backend(m, local, kv_share);
       log::info("local model loaded", {{"model", m.id}, {"path", m.local_path}});
     }
   }

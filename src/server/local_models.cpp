@@ -55,7 +55,8 @@ std::vector<router::ModelEntry> discover_local_models(const LocalSettings& setti
   return out;
 }
 
-std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& entry, const LocalSettings& settings) {
+std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& entry, const LocalSettings& settings,
+                                                      std::int64_t default_kv_bytes) {
   if (entry.local_path.empty()) throw Error("local model '" + entry.id + "' needs path = \"<checkpoint folder>\"");
   runtime::MediaPolicy policy;
   if (!settings.allowed_media_dir.empty()) policy.allowed_dir = std::filesystem::path(settings.allowed_media_dir);
@@ -64,7 +65,8 @@ std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& 
   const auto weights = models::parse_weight_format(entry.local_weights.empty() ? settings.weights : entry.local_weights);
   const auto mmproj = entry.local_mmproj.empty() ? std::nullopt : std::optional<std::filesystem::path>(entry.local_mmproj);
   runtime::ServingSettings serving;
-  serving.batch.kv_cache_bytes = settings.kv_cache_mib << 20;
+  serving.batch.kv_cache_is_default = settings.kv_cache_mib == 0;
+  serving.batch.kv_cache_bytes = serving.batch.kv_cache_is_default ? default_kv_bytes : settings.kv_cache_mib << 20;
   serving.batch.max_running = settings.max_batch_sequences;
   serving.batch.max_waiting = settings.max_waiting;
   serving.batch.prefill_chunk = settings.prefill_chunk_tokens;

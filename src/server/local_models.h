@@ -17,8 +17,11 @@ namespace prism::server {
 // A folder that is not a checkpoint is skipped with a warning.
 std::vector<router::ModelEntry> discover_local_models(const LocalSettings& settings, const router::Catalog& configured);
 
-// Loads the checkpoint (memory-mapped) and wraps it in a backend.
-// Throws prism::Error naming the folder and the problem.
-std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& entry, const LocalSettings& settings);
+// Loads the checkpoint (memory-mapped) and wraps it in a backend. Without
+// [local] kv_cache_mib its KV pool is default_kv_bytes (its share of the
+// default), cut to what the model can use. Throws prism::Error naming the
+// folder and the problem.
+std::unique_ptr<backends::Backend> make_local_backend(const router::ModelEntry& entry, const LocalSettings& settings,
+                                                      std::int64_t default_kv_bytes);
 
 }  // namespace prism::server

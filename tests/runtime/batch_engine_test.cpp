@@ -258,5 +258,20 @@ TEST_F(BatchEngineTest, RequestsThatCanNeverRunAreRefusedAtOnce) {
   EXPECT_THROW(engine.submit(std::move(bad), [](SequenceOutcome) {}), InvalidInput);
 }
 
+// The default pool follows the model: no more than twice what max_running
+// sequences at its full context use; a pool the user sized is kept.
+TEST_F(BatchEngineTest, DefaultPoolIsSizedFromTheModel) {
+  const auto& t = model_->config().text;
+  const std::int64_t per_sequence = (t.max_position_embeddings + models::kKvBlockSize - 1) / models::kKvBlockSize;
+  const std::int64_t block_bytes =
+      models::KvBlockStorage(t.num_hidden_layers, std::int64_t{t.num_key_value_heads} * t.head_dim).block_bytes();
+  BatchEngineSettings settings;
+  settings.max_running = 2;
+  settings.kv_cache_bytes = 64 * per_sequence * block_bytes;
+  EXPECT_EQ(BatchEngine(*model_, settings).stats().blocks.total, 2 * 2 * per_sequence);
+  settings.kv_cache_is_default = false;
+  EXPECT_EQ(BatchEngine(*model_, settings).stats().blocks.total, 64 * per_sequence);
+}
+
 }  // namespace
 }  // namespace prism::runtime
