@@ -123,10 +123,11 @@ net::awaitable<void> Gateway::chat_completions(Request& request, HttpConnection&
   }
   if (run.client_gone) co_return;
   if (connection.event_stream_started()) {
-    // Too late to fall back: end the stream with an error event.
+    // Too late to fall back: end the stream with an error event. The stream
+    // ends with its last chunk, as its headers (keep-alive) promised, so the
+    // connection stays usable: a client reuses it at once.
     co_await connection.send_event(run.error->body().dump());
     co_await connection.end_event_stream();
-    connection.set_keep_alive(false);
     co_return;
   }
   Response res = make_error_response(*run.error, ctx.version, ctx.id);

@@ -2,10 +2,23 @@
 // or drop mid-stream; prism must move on to the next candidate before it
 // has streamed anything, and say so in the decision record.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { assertMatchesSchema } from './lib/openapi.mjs';
 import { getJson, postJson, readSse, startPrism } from './lib/prism.mjs';
 import { FakeUpstream, FRAMINGS, upstreamModel } from './lib/upstream.mjs';
+
+// Raw HTTP/1.1 on one socket: what arrives until `until` matches the bytes
+// read so far (or the server closes).
+function readUntil(socket, until) {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = () => { socket.off('data', onData); socket.off('close', done); resolve(text); };
+    const onData = (d) => { text += d.toString('latin1'); if (until(text)) done(); };
+    socket.on('data', onData);
+    socket.on('close', done);
+  });
+}
 
 const chat = (extra = {}) => ({ model: 'router', routing: { mode: 'quality' }, messages: [{ role: 'user', content: 'hello' }], ...extra });
 const timeouts = 'connect_timeout_ms = 500\nfirst_token_timeout_ms = 400\ntotal_timeout_ms = 3000';
@@ -88,6 +101,25 @@ for (const framing of FRAMINGS) {
       const d = await decision(again);
       const p = d.policy.candidates.find((c) => c.model === 'primary');
       assert.match(p.excluded, /rate limited by the upstream \(429 Retry-After\); available again in (29|30)\.\d s/);
+    });
+
+    it('the connection stays usable after a stream that ended with an error event', async () => {
+      // The stream said keep-alive and ended with its last chunk: a client
+      // reuses the socket, so prism must not close it behind the response.
+      // (primary may still sit out the 429 above: every upstream drops.)
+      for (const u of [primary, secondary, tertiary]) u.set({ mode: 'dropMidStream', reply: 'one two three four five six', chunkDelayMs: 5 });
+      const body = JSON.stringify(chat({ stream: true }));
+      const socket = net.connect(Number(new URL(prism.url('/')).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const stream = await readUntil(socket, (t) => t.includes('\r\n0\r\n\r\n'));
+      assert.match(stream, /upstream_stream_interrupted/);
+      assert.doesNotMatch(stream.split('\r\n\r\n')[0], /connection: close/i);
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      const next = await readUntil(socket, (t) => t.includes('\r\n\r\n'));
+      socket.destroy();
+      assert.match(next, /^HTTP\/1\.1 200/);
     });
   });
 
