@@ -343,6 +343,32 @@ models_dir = "tests/fixtures/smolvlm"
     assert.equal(await decisions(), count, 'nothing was sent');
   });
 
+  it('says so when the connection to prism drops mid-answer, and keeps what arrived', async () => {
+    const slow = await new FakeUpstream('slow', { reply: Array.from({ length: 60 }, (_, i) => `word${i}`).join(' '), chunkDelayMs: 100 }).start();
+    const doomed = await startPrism(upstreamModel(slow));
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(doomed.url('/'), { waitUntil: 'networkidle0' });
+      await tab.waitForSelector('body[data-ready]');
+      await tab.waitForFunction(() => [...document.querySelectorAll('#model option')].some((o) => o.value === 'slow'), WAIT);
+      await tab.select('aria/Model[role="combobox"]', 'slow');
+      const before = await send(tab, 'Talk slowly');
+      await tab.waitForFunction((n) => /word2\b/.test(document.querySelectorAll('article.assistant')[n]?.textContent ?? ''),
+        WAIT, before);
+      await doomed.stop('SIGKILL');
+      const answer = await answerAfter(tab, before);
+      assert.equal(answer.status, 'interrupted');
+      assert.match(answer.text, /word2/);
+      assert.doesNotMatch(answer.text, /word59/);
+      assert.match(answer.notice, /did not finish: the connection dropped before the answer finished/);
+      assert.match(answer.notice, /What arrived is kept above/);
+    } finally {
+      await tab.close();
+      await doomed.stop();
+      await slow.stop();
+    }
+  });
+
   it('lists the requests on the decisions page, filterable by model', async () => {
     await page.locator('aria/Decisions[role="link"]').click();
     await page.waitForFunction(() => document.querySelectorAll('#decision-rows tr.decision-row').length >= 6, WAIT);

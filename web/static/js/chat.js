@@ -20,6 +20,15 @@ export class Chat {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.send(); }
     });
     stop.addEventListener('click', () => this.running?.controller.abort());
+    document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && this.running) this.running.controller.abort(); });
+    // The box grows with what is typed, up to its CSS max-height.
+    message.addEventListener('input', () => this.#fitMessageBox());
+  }
+
+  #fitMessageBox() {
+    const box = this.composer.message;
+    box.style.height = 'auto';
+    box.style.height = `${box.scrollHeight + 2}px`;
   }
 
   async open(id) {
@@ -91,6 +100,7 @@ export class Chat {
 
     draft.attachments = this.attachments.take();
     this.composer.message.value = '';
+    this.#fitMessageBox();
     const answer = { id: randomId(), role: 'assistant', text: '', chunks: 0, model: body.model, status: 'streaming' };
     this.conversation.messages.push(draft, answer);
     this.conversation.title = titleFor(this.conversation);

@@ -41,10 +41,13 @@ export class VoiceView {
 
   async start() {
     const options = this.getOptions();
-    if (!options.model) return;
     this.panel.hidden = false;
     replaceChildren(this.errorList);
     replaceChildren(this.turnList);
+    if (!options.model) {
+      this.errorList.append(h('li', { role: 'alert' }, 'Choose a model first: the answers come from the model picked above.'));
+      return;
+    }
     const session = new VoiceSession({ ...options, onChange: (s) => this.render(s) });
     this.session = session;
     this.button.setAttribute('aria-pressed', 'true');
