@@ -31,9 +31,10 @@ export class VoiceSession {
     }
     this.#set('connecting');
     this.#changed();
+    // Made before anything is awaited, while the click still counts as the
+    // user's gesture: browsers keep a context made later suspended (silent).
+    this.context = new AudioContext({ sampleRate: RATE, latencyHint: 'interactive' });
     try {
-      this.context = new AudioContext({ sampleRate: RATE, latencyHint: 'interactive' });
-      this.player = new PcmPlayer(this.context, { sampleRate: RATE });
       try {
         this.stream = await navigator.mediaDevices.getUserMedia({
           audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
@@ -41,9 +42,10 @@ export class VoiceSession {
       } catch (e) {
         throw new Error(`the microphone is not available (${e.message})`);
       }
+      await this.#openAudio();
+      this.player = new PcmPlayer(this.context, { sampleRate: RATE });
       await this.context.audioWorklet.addModule(new URL('./audio/mic_capture_worklet.js', import.meta.url));
       await this.#connect();
-      this.source = this.context.createMediaStreamSource(this.stream);
       this.capture = new AudioWorkletNode(this.context, 'mic-capture', {
         numberOfInputs: 1, numberOfOutputs: 0, processorOptions: { targetRate: RATE, frameMs: FRAME_MS },
       });
@@ -55,6 +57,21 @@ export class VoiceSession {
       await this.stop();
       throw e;
     }
+  }
+
+  // A 24 kHz context, so the browser resamples the microphone; where it
+  // cannot take a microphone at another rate (Firefox), the device's own
+  // rate, and the worklet resamples.
+  async #openAudio() {
+    try {
+      this.source = this.context.createMediaStreamSource(this.stream);
+    } catch (e) {
+      if (e.name !== 'NotSupportedError') throw e;
+      this.context.close();
+      this.context = new AudioContext({ latencyHint: 'interactive' });
+      this.source = this.context.createMediaStreamSource(this.stream);
+    }
+    if (this.context.state === 'suspended') await this.context.resume();
   }
 
   #connect() {
