@@ -31,7 +31,7 @@ foreach(relative IN LISTS files)
   math(EXPR index "${index} + 1")
 endforeach()
 
-set(source "// Generated at build time by cmake/EmbedFiles.cmake from ${SOURCE_DIR}: do not edit.
+set(source "// Generated at build time by cmake/EmbedFiles.cmake from web/static: do not edit.
 #include \"server/embedded_files.h\"
 
 namespace prism::server {

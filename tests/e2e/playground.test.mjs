@@ -325,7 +325,7 @@ models_dir = "tests/fixtures/smolvlm"
     assert.equal(answer.status, 'interrupted');
     assert.match(answer.text, /alpha/);
     assert.doesNotMatch(answer.text, /theta/);
-    assert.match(answer.notice, /did not finish: the answer stopped: the model failed mid-stream/);
+    assert.match(answer.notice, /did not finish: the model failed mid-stream/);
     assert.match(answer.notice, /What arrived is kept above/);
     await screenshot(page, '04-errors');
   });

@@ -90,7 +90,7 @@ export class Api {
         let event;
         try { event = JSON.parse(data); } catch { continue; }
         if (event.error) {
-          throw new StreamInterrupted(`the answer stopped: ${event.error.message}`,
+          throw new StreamInterrupted(event.error.message || 'the server ended the stream with an error',
             { serverError: event.error.message, code: event.error.code });
         }
         if (event.usage) onUsage(event.usage);

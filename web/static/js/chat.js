@@ -102,8 +102,9 @@ export class Chat {
     this.composer.message.value = '';
     this.#fitMessageBox();
     const answer = { id: randomId(), role: 'assistant', text: '', chunks: 0, model: body.model, status: 'streaming' };
-    this.conversation.messages.push(draft, answer);
-    this.conversation.title = titleFor(this.conversation);
+    const conversation = this.conversation;
+    conversation.messages.push(draft, answer);
+    conversation.title = titleFor(conversation);
     this.view.add(draft);
     this.view.add(answer);
     await this.#save();
@@ -140,7 +141,7 @@ export class Chat {
         answer.status = 'error';
         answer.error = { message: e.message, status: e.status, code: e.code };
         if (e instanceof ApiError && e.decisionId) answer.decisionId = e.decisionId;
-        if (e.code === 'no_model_satisfies_constraints' && this.conversation.messages.some((m) => m.attachments?.length)) {
+        if (e.code === 'no_model_satisfies_constraints' && conversation.messages.some((m) => m.attachments?.length)) {
           answer.error.hint = 'The images and videos earlier in this conversation are sent again with each message; ' +
             'start a New chat to ask a model without vision.';
         }
@@ -150,7 +151,7 @@ export class Chat {
       this.running = null;
       this.#busy(false);
       this.view.update(answer);
-      await this.#save();
+      await this.#save(conversation);
       this.composer.message.focus();
     }
   }
@@ -169,12 +170,14 @@ export class Chat {
     this.composer.stop.hidden = !busy;
   }
 
-  async #save() {
-    this.conversation.updated = Date.now();
-    const first = !(await this.store.get(this.conversation.id));
-    await this.store.put(this.conversation);
+  // `conversation`: the one an answer belongs to, which may no longer be
+  // the one shown (the user switched while it streamed).
+  async #save(conversation = this.conversation) {
+    conversation.updated = Date.now();
+    const first = !(await this.store.get(conversation.id));
+    await this.store.put(conversation);
     await this.list.refresh();
-    if (first) this.list.select(this.conversation.id);
+    if (first && conversation === this.conversation) this.list.select(conversation.id);
   }
 
   async remove(id) {

@@ -42,7 +42,7 @@ const picker = new ModelPicker(byId('model'), {
 });
 const list = new ConversationList(byId('conversation-list'), {
   store,
-  onOpen: (id) => chat.open(id),
+  onOpen: (id) => openConversation(id),
   onDelete: (id) => chat.remove(id),
 });
 const chat = new Chat({
@@ -58,7 +58,13 @@ new VoiceView({
 });
 
 byId('system-prompt').addEventListener('change', (e) => chat.setSystemPrompt(e.target.value));
-byId('new-chat').addEventListener('click', () => chat.open(null));
+byId('new-chat').addEventListener('click', () => openConversation(null));
+
+// A dry run explains a request of the conversation it was made in.
+function openConversation(id) {
+  byId('explanation').hidden = true;
+  return chat.open(id);
+}
 
 // Attach: the picker, a drop on the chat, or a paste into the message box.
 const fileInput = byId('file-input');
