@@ -183,6 +183,7 @@ models_dir = "tests/fixtures/smolvlm"
   it('routes to the upstream under a min quality, streams its answer as it arrives, renders Markdown and code', async () => {
     await page.select('aria/Model[role="combobox"]', 'router');
     await page.locator('aria/Min quality[role="spinbutton"]').fill('0.5');
+    up.set({ chunkDelayMs: 100 });  // ~1.3 s of streaming to see it part-way, even on a loaded machine
     const before = await send(page, 'Show me some Markdown');
     // Part of the answer is on the page while it is still streaming.
     await page.waitForFunction((n) => {
@@ -202,6 +203,7 @@ models_dir = "tests/fixtures/smolvlm"
     assert.match(panel.text, /tiny-a.*excluded: quality 0\.20 for 'chat' is below min_quality 0\.50/s);
     prism.cloudDecision = panel.decisionId;
     await page.evaluate(() => [...document.querySelectorAll('article.user')].at(-1).scrollIntoView({ block: 'start' }));
+    up.set({ chunkDelayMs: 40 });
     const shot = await screenshot(page, '02-routed-answer');
     // The README's picture: PRISM_UPDATE_DOCS_SCREENSHOT=1 refreshes it.
     if (process.env.PRISM_UPDATE_DOCS_SCREENSHOT) writeFileSync(path.join(repoRoot, 'docs', 'playground.png'), readFileSync(shot));
