@@ -428,7 +428,7 @@ models_dir = "tests/fixtures/smolvlm"
     console.log(`# heard "${first.user}"; ${first.timing}`);
     assert.match(first.user, /weather/i);
     assert.ok(SPOKEN_REPLY.startsWith(first.answer.trim().slice(0, 20)), `answer "${first.answer}"`);
-    assert.match(first.timing, /First audio \d+ ms after the (end of speech|turn detected)/);
+    assert.match(first.timing, /First audio [\d.]+ m?s after the (end of speech|turn detected)/);
     // The microphone's sentence comes round again while the answer plays:
     // playback stops and the server confirms the truncation.
     await page.waitForFunction(() => {
