@@ -18,7 +18,6 @@ export async function launchBrowser({ microphoneWav = null } = {}) {
   const args = [
     '--use-fake-ui-for-media-stream',         // grant the microphone without asking
     '--use-fake-device-for-media-stream',
-    '--autoplay-policy=no-user-gesture-required',
     '--disable-gpu',
     '--disable-dev-shm-usage',
     ...(microphoneWav ? [`--use-file-for-fake-audio-capture=${microphoneWav}`] : []),
