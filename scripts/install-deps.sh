@@ -10,6 +10,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   libsoxr-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx-testdata flite1-dev libwebrtc-audio-processing-dev
   python3 openssl curl
+  chromium fonts-dejavu-core  # the playground's browser tests (puppeteer-core drives this Chromium)
 )
 # Node.js runs the end-to-end tests (the official openai npm package); the
 # base image may carry its own build, so Debian's is only a fallback.

@@ -68,6 +68,9 @@ int run_serve(const ServeOptions& opt) {
   // Tests and scripts read the scheme and port from this line when they ask for port 0.
   std::cout << "prism listening on " << (http_server.secure() ? "https" : "http") << "://"
             << gateway.config().server.host << ":" << port << std::endl;
+  if (gateway.config().server.playground)
+    std::cout << "playground: open " << (http_server.secure() ? "https" : "http") << "://"
+              << gateway.config().server.host << ":" << port << "/ in a browser" << std::endl;
 
   // SIGTERM/SIGINT: stop accepting, let requests in flight finish within the
   // grace period, then stop.

@@ -127,6 +127,7 @@ void read_server(const toml::table& t, const std::string& src, ServerSettings& s
   r.read("tls_cert", s.tls_cert);
   r.read("tls_key", s.tls_key);
   r.read("upstream_tls_verify", s.upstream_tls_verify);
+  r.read("playground", s.playground);
   r.reject_unknown_keys();
   if (s.port < 0 || s.port > 65535) r.fail("port", "must be within 0..65535");
   if (s.threads < 1 || s.threads > 256) r.fail("threads", "must be within 1..256");

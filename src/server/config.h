@@ -31,6 +31,7 @@ struct ServerSettings {
   std::string tls_cert;             // PEM files; both set = HTTPS/WSS
   std::string tls_key;
   bool upstream_tls_verify = true;
+  bool playground = true;           // the web page at "/" (web/static, built in)
 };
 
 struct ApiKey {

@@ -13,6 +13,7 @@
 #include "server/chat_request.h"
 #include "server/engine_metrics.h"
 #include "server/local_models.h"
+#include "server/query_string.h"
 #include "server/realtime_endpoint.h"
 #include "voice/end_of_turn_model.h"
 #include "voice/recognizer_warmup.h"
@@ -22,19 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    out[std::string(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
 
 // A client-supplied x-request-id is kept when it is short and printable.
 std::string request_id_from(const Request& request) {
@@ -244,6 +232,15 @@ std::optional<Response> Gateway::route(const Request& request, RequestContext& c
     require(http::verb::get);
     return metrics_response(ctx);
   }
+  // Unauthenticated too: the playground page, which asks for the key itself.
+  if (config_.server.playground) {
+    if (path == "/playground.json") {
+      require(http::verb::get);
+      return playground_settings(ctx);
+    }
+    if (path.rfind("/v1/", 0) != 0)
+      if (auto page = playground_.serve(request, path)) return page;
+  }
 
   ctx.api_key = authenticate(ctx, "");
 
@@ -258,6 +255,8 @@ std::optional<Response> Gateway::route(const Request& request, RequestContext& c
   if (path.rfind("/v1/models/", 0) == 0) {
     require(http::verb::get);
     const std::string id = path.substr(11);
+    for (auto& entry : routed_model_entries())
+      if (entry["id"] == id) return make_json_response(http::status::ok, entry, ctx.version, ctx.id);
     const auto* m = router_->catalog().find(id);
     const auto permitted = permitted_models(ctx);
     if (!m || (permitted && !permitted->count(id)))
@@ -333,7 +332,34 @@ Response Gateway::list_models(const RequestContext& ctx) {
                     {"price_output", m.price_output},
                     {"quality", m.quality}});
   }
+  for (auto& entry : routed_model_entries()) data.push_back(std::move(entry));
   return make_json_response(http::status::ok, {{"object", "list"}, {"data", data}}, ctx.version, ctx.id);
+}
+
+std::vector<nlohmann::json> Gateway::routed_model_entries() const {
+  // Clients that build a model picker from /v1/models (the playground, Open
+  // WebUI) then offer the router too; "routing" is what it starts from.
+  auto entry = [&](const std::string& id, router::Constraints constraints) {
+    if (!constraints.mode) constraints.mode = router_->settings().default_mode;
+    return nlohmann::json{{"id", id},           {"object", "model"},
+                          {"created", 0},       {"owned_by", "prism-router"},
+                          {"routing", constraints.to_json()}};
+  };
+  std::vector<nlohmann::json> out = {entry("router", {})};
+  for (const auto& [name, constraints] : router_->settings().profiles) out.push_back(entry("router:" + name, constraints));
+  return out;
+}
+
+Response Gateway::playground_settings(const RequestContext& ctx) {
+  // What the page must know before its first API call: whether to ask for a
+  // key, and the body limit (so an oversized file is refused before upload).
+  Response res = make_json_response(http::status::ok,
+                                    {{"object", "prism.playground.settings"},
+                                     {"api_key_required", api_keys_.enabled()},
+                                     {"max_body_bytes", config_.server.max_body_bytes}},
+                                    ctx.version, ctx.id);
+  res.set(http::field::cache_control, "no-store");
+  return res;
 }
 
 router::RouteRequest Gateway::route_request(const nlohmann::json& body, const RequestContext& ctx) const {

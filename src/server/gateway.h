@@ -20,6 +20,7 @@
 #include "server/config.h"
 #include "server/http_connection.h"
 #include "server/openai_error.h"
+#include "server/playground_site.h"
 #include "server/realtime_registry.h"
 
 namespace prism::server {
@@ -89,7 +90,10 @@ class Gateway {
   Response list_decisions(const RequestContext& ctx);
   Response get_decision(const RequestContext& ctx, const std::string& id);
   Response list_models(const RequestContext& ctx);
+  // "router" and each "router:<profile>" as /v1/models entries.
+  std::vector<nlohmann::json> routed_model_entries() const;
   Response health(const RequestContext& ctx);
+  Response playground_settings(const RequestContext& ctx);
   void declare_metrics();
   std::optional<std::set<std::string>> permitted_models(const RequestContext& ctx) const;
   router::RouteRequest route_request(const nlohmann::json& body, const RequestContext& ctx) const;
@@ -105,6 +109,7 @@ class Gateway {
   std::atomic<uint64_t> recognizer_restarts_reported_{0};  // what the restarts counter has been given so far
   std::chrono::steady_clock::time_point started_;
   RealtimeRegistry realtime_;
+  PlaygroundSite playground_;
   net::thread_pool speech_pool_{2};  // speech engines run here, off the io threads
 };
 

@@ -31,7 +31,9 @@ net::awaitable<bool> HttpConnection::send(Response response) {
   response.keep_alive(keep_alive_ && response.keep_alive());
   keep_alive_ = response.keep_alive();
   advertise_idle_timeout(response);
-  response.prepare_payload();
+  // A HEAD answer sets the length of the body it leaves out; all others
+  // get theirs from the body.
+  if (!response.has_content_length()) response.prepare_payload();
   error_code ec;
   co_await timed_write(transport_, write_timeout_, [&](auto& stream) {
     return http::async_write(stream, response, net::redirect_error(net::use_awaitable, ec));

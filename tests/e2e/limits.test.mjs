@@ -164,7 +164,9 @@ key_env = "PRISM_TEST_ADMIN_KEY"
   it('a key only sees and routes to its models', async () => {
     const auth = { authorization: 'Bearer sk-team-a-0123456789' };
     const models = await getJson(prism, '/v1/models', auth);
-    assert.deepEqual(models.json.data.map((m) => m.id), ['up']);
+    // The catalog part: only its models; the router entries follow it for every key.
+    assert.deepEqual(models.json.data.filter((m) => m.owned_by !== 'prism-router').map((m) => m.id), ['up']);
+    assert.deepEqual(models.json.data.filter((m) => m.owned_by === 'prism-router').map((m) => m.id), ['router']);
     const routed = await postJson(prism, '/v1/chat/completions', chat({ routing: { mode: 'quality' } }), auth);
     assert.equal(routed.json.model, 'up');
     const d = (await getJson(prism, `/v1/router/decisions/${routed.headers.get('x-prism-decision-id')}`, auth)).json;

@@ -179,7 +179,13 @@ for (const framing of FRAMINGS) {
 
     it('lists models and exposes Prometheus metrics', async () => {
       const models = await getJson(prism, '/v1/models');
-      assert.deepEqual(models.json.data.map((m) => m.id).sort(), ['cheap', 'mid', 'premium']);
+      assert.deepEqual(models.json.data.filter((m) => m.owned_by !== 'prism-router').map((m) => m.id).sort(), ['cheap', 'mid', 'premium']);
+      // Then the router itself and each profile, so model pickers offer them.
+      const routed = Object.fromEntries(models.json.data.filter((m) => m.owned_by === 'prism-router').map((m) => [m.id, m]));
+      assert.deepEqual(Object.keys(routed), ['router', 'router:fast', 'router:thrifty']);
+      assert.equal(routed['router:thrifty'].routing.mode, 'cost');
+      assert.equal(routed['router:thrifty'].routing.max_cost_usd, 0.5);
+      assert.equal((await getJson(prism, '/v1/models/router:fast')).json.routing.mode, 'latency');
       const res = await fetch(prism.url('/metrics'));
       const text = await res.text();
       assert.match(res.headers.get('content-type'), /text\/plain; version=0\.0\.4/);

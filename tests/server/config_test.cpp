@@ -29,6 +29,7 @@ decision_ring_size = 50
 tls_cert = "cert.pem"
 tls_key = "key.pem"
 upstream_tls_verify = false
+playground = false
 
 [router]
 default_mode = "cost"
@@ -149,6 +150,7 @@ TEST(Config, FullExampleParsesEveryKey) {
   EXPECT_EQ(c.server.tls_cert, "cert.pem");
   EXPECT_EQ(c.server.tls_key, "key.pem");
   EXPECT_FALSE(c.server.upstream_tls_verify);
+  EXPECT_FALSE(c.server.playground);
 
   EXPECT_EQ(c.router.default_mode, router::Mode::cost);
   EXPECT_DOUBLE_EQ(c.router.policy.quality_band, 0.2);
@@ -220,6 +222,7 @@ TEST(Config, EmptyTextGivesDefaults) {
   EXPECT_EQ(c.server.host, "127.0.0.1");
   EXPECT_EQ(c.server.port, 8080);
   EXPECT_EQ(c.router.default_mode, router::Mode::balanced);
+  EXPECT_TRUE(c.server.playground);  // the page is served unless turned off
   EXPECT_TRUE(c.api_keys.empty());
   EXPECT_TRUE(c.catalog.models().empty());
 }
@@ -251,6 +254,7 @@ TEST(Config, WrongTypesNameTheKey) {
   expect_error("[server]\nport = \"80\"\n", {"server.port", "integer"});
   expect_error("[server]\nhost = 127\n", {"server.host", "string"});
   expect_error("[server]\ndecision_log_fsync = \"yes\"\n", {"server.decision_log_fsync", "true or false"});
+  expect_error("[server]\nplayground = \"off\"\n", {"server.playground", "true or false"});
   expect_error("[server]\nthreads = 2.5\n", {"server.threads", "integer"});
   expect_error("[router]\nquality_band = \"wide\"\n", {"router.quality_band", "number"});
   expect_error("[router]\ndefault_mode = \"fastest\"\n", {"router.default_mode"});
