@@ -36,10 +36,6 @@ DotQ8Fn best_dot_q8_0() {
   return fn;
 }
 
-}  // namespace
-
-namespace {
-
 // The same blocks as the portable loop, bit for bit: the product rounds to
 // the nearest integer, ties to even (the default rounding mode, as
 // nearbyint), and fits int8 since |v · inv| <= 127.
@@ -65,6 +61,15 @@ bool avx512_quantizer() {
   return available;
 }
 
+// Room for n values (whole blocks of 32) in out; returns the block count.
+std::int64_t size_for(std::int64_t n, QuantizedRow& out) {
+  const std::int64_t blocks = n / formats::kQK;
+  out.q.resize(static_cast<std::size_t>(n));
+  out.scale.resize(static_cast<std::size_t>(blocks));
+  out.sum.resize(static_cast<std::size_t>(blocks));
+  return blocks;
+}
+
 void lay_out_pairs(QuantizedRow& out) {
   const std::size_t pairs = out.scale.size() / 2;
   out.pair_scale.resize(pairs * 16);
@@ -80,19 +85,12 @@ void lay_out_pairs(QuantizedRow& out) {
 
 void quantize_activations(const float* x, std::int64_t n, QuantizedRow& out) {
   if (!avx512_quantizer()) return quantize_activations_portable(x, n, out);
-  const std::int64_t blocks = n / formats::kQK;
-  out.q.resize(static_cast<std::size_t>(n));
-  out.scale.resize(static_cast<std::size_t>(blocks));
-  out.sum.resize(static_cast<std::size_t>(blocks));
-  quantize_blocks_avx512(x, blocks, out);
+  quantize_blocks_avx512(x, size_for(n, out), out);
   lay_out_pairs(out);
 }
 
 void quantize_activations_portable(const float* x, std::int64_t n, QuantizedRow& out) {
-  const std::int64_t blocks = n / formats::kQK;
-  out.q.resize(static_cast<std::size_t>(n));
-  out.scale.resize(static_cast<std::size_t>(blocks));
-  out.sum.resize(static_cast<std::size_t>(blocks));
+  const std::int64_t blocks = size_for(n, out);
   for (std::int64_t b = 0; b < blocks; ++b) {
     const float* v = x + b * formats::kQK;
     float amax = 0.0f;

@@ -19,6 +19,13 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
+// A sequence ended by a failure of the engine, not of its request.
+SequenceOutcome engine_failure(const std::exception& e) {
+  SequenceOutcome o;
+  o.error = std::string("local engine failed: ") + e.what();
+  return o;
+}
+
 std::int64_t pool_blocks(const BatchEngineSettings& settings, const models::SmolVlmModel& model) {
   const auto& t = model.config().text;
   const std::int64_t block_bytes = models::KvBlockStorage(t.num_hidden_layers, std::int64_t{t.num_key_value_heads} * t.head_dim).block_bytes();
@@ -252,9 +259,7 @@ void BatchEngine::step() {
       o.invalid_input = true;
       broken.emplace_back(s, std::move(o));
     } catch (const std::exception& e) {
-      SequenceOutcome o;
-      o.error = std::string("local engine failed: ") + e.what();
-      broken.emplace_back(s, std::move(o));
+      broken.emplace_back(s, engine_failure(e));
     }
   };
   for (auto& s : scheduler_.running())
@@ -282,9 +287,7 @@ void BatchEngine::step() {
       try {
         sample(*s);
       } catch (const std::exception& e) {  // this sequence's sampler or callback: it alone leaves
-        SequenceOutcome outcome;
-        outcome.error = std::string("local engine failed: ") + e.what();
-        fail(scheduler_.remove(s), outcome);
+        fail(scheduler_.remove(s), engine_failure(e));
       }
     }
   } catch (const std::exception& e) {
@@ -296,9 +299,7 @@ void BatchEngine::step() {
     for (Sequence* s : in_step) {
       auto& running = scheduler_.running();
       if (std::none_of(running.begin(), running.end(), [&](const auto& p) { return p.get() == s; })) continue;
-      SequenceOutcome outcome;
-      outcome.error = std::string("local engine failed: ") + e.what();
-      fail(scheduler_.remove(s), outcome);
+      fail(scheduler_.remove(s), engine_failure(e));
     }
   }
 
